@@ -1,0 +1,74 @@
+"""The ``mbtkg`` command line: parsing options, printing and exit codes, no domain logic.
+
+Exit codes: 0 ok, 1 a check failed (validation, quality checks), 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, TypeVar
+
+import click
+
+from ..errors import MbtkgError, ValidationFailed
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+
+
+def _version() -> str:
+    try:
+        return version("mbtkg")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
+
+
+def handle_errors(func: F) -> F:
+    """Turn library errors into a message on stderr and the documented exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ValidationFailed as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(EXIT_FAILED)
+        except MbtkgError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_INPUT)
+
+    return wrapper  # type: ignore[return-value]
+
+
+store_option = click.option(
+    "--store",
+    "store",
+    default=None,
+    metavar="SELECTOR",
+    help="Where the graph lives: oxigraph:memory (default) or oxigraph:DIR. "
+    "Also read from the MBTKG_STORE environment variable.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_version(), "--version", prog_name="mbtkg")
+def main() -> None:
+    """mbtkg: the Mentalization-Based Therapy ontology and knowledge graph."""
+
+
+def _register() -> None:
+    """Add the commands of every module of this package that lists them in ``COMMANDS``."""
+    import importlib
+    import pkgutil
+
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for command in getattr(module, "COMMANDS", ()):
+            main.add_command(command)
+
+
+_register()

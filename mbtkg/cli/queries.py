@@ -1,0 +1,85 @@
+"""``mbtkg query``: run a competency query, or list them."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import QueryError
+from ..loading import load, session_ids
+from ..queries import get_query, list_queries, run_query
+from ..resources import example_sessions
+from ..stores import open_store
+from . import handle_errors, store_option
+from .render import FORMATS, render
+
+
+def _params(pairs: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise QueryError(f"--param takes NAME=VALUE, found {pair!r}")
+        out[key.strip()] = value
+    return out
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option(
+    "--param",
+    "-p",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A query parameter (repeatable).",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--list", "list_", is_flag=True, help="List the competency queries and their questions."
+)
+@click.option(
+    "--load",
+    "load_paths",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Session files to load first (repeatable).",
+)
+@store_option
+@handle_errors
+def query(
+    name: str | None,
+    params: tuple[str, ...],
+    fmt: str,
+    list_: bool,
+    load_paths: tuple[str, ...],
+    store: str | None,
+) -> None:
+    """Run competency query NAME (or a .rq FILE) and print its answer."""
+    if list_:
+        for q in list_queries():
+            click.echo(f"{q.name}\n    {q.question}")
+            for p in q.parameters:
+                extra = (
+                    ", required" if p.required else (f", default {p.default}" if p.default else "")
+                )
+                click.echo(f"    --param {p.name}=… ({p.type}{extra}): {p.help}")
+        return
+    if name is None:
+        raise click.UsageError("give a query NAME or FILE, or --list")
+    get_query(name)  # unknown names fail before any store is opened
+    target = open_store(store)
+    try:
+        if load_paths:
+            load(load_paths, target)
+        elif target.selector == "oxigraph:memory" and not session_ids(target):
+            click.echo(
+                "(the in-memory store is empty: querying the bundled example sessions)", err=True
+            )
+            load(example_sessions(), target)
+        rows = run_query(target, name, _params(params))
+    finally:
+        target.close()
+    click.echo(render(rows, fmt))
+
+
+COMMANDS = [query]

@@ -1,0 +1,75 @@
+"""The errors mbtkg raises. The library never prints or exits; the CLI maps these to messages.
+
+Every message is written for a person: it names the file, the line or field, what was found,
+what was expected and, where one exists, the closest valid value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class MbtkgError(Exception):
+    """Root of every error mbtkg raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in a source file something was found (1-based line and column)."""
+
+    path: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return self.path
+        if self.column is None:
+            return f"{self.path}:{self.line}"
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+class InputError(MbtkgError):
+    """A source file cannot be read as what it claims to be (syntax, ids, names).
+
+    ``location`` says where; the message already includes it.
+    """
+
+    def __init__(self, message: str, location: Location | None = None) -> None:
+        self.location = location
+        self.detail = message
+        super().__init__(f"{location}: {message}" if location else message)
+
+
+class UnknownNameError(InputError):
+    """A name (concept, relation, query, parameter) that is not known; carries suggestions."""
+
+    def __init__(
+        self,
+        message: str,
+        location: Location | None = None,
+        *,
+        suggestions: tuple[str, ...] = (),
+    ) -> None:
+        self.suggestions = suggestions
+        super().__init__(message, location)
+
+
+class ValidationFailed(MbtkgError):
+    """One or more sessions did not conform to the shapes; ``report`` holds the violations."""
+
+    def __init__(self, message: str, report: object) -> None:
+        self.report = report
+        super().__init__(message)
+
+
+class StoreError(MbtkgError):
+    """A store cannot be opened, read or written; nothing was changed."""
+
+
+class QueryError(MbtkgError):
+    """A competency query or its parameters are wrong, or the engine refused the query."""
+
+
+class ResourceError(MbtkgError):
+    """A bundled resource (ontology, shapes, queries, examples) is missing or broken."""

@@ -1,0 +1,215 @@
+"""Competency queries: SPARQL files with a header, bound to parameters safely and run on a store.
+
+A query file starts with comment lines::
+
+    # title: Prementalizing modes in a session
+    # question: Which prementalizing modes occur in a session, and on which turns?
+    # param: session (session): the session id, e.g. susan-12; all sessions when left out
+    # param: k (integer, default 3): how many turns to look back
+    # example: session=susan-12
+
+Each parameter appears in the body as one line ``VALUES ?name { UNDEF }``. Binding replaces
+``UNDEF`` on that line by an RDF term built from the user's value (an IRI minted from a checked
+id, a class IRI resolved through the ontology, or a typed literal): user text is never pasted
+into SPARQL. An unbound optional parameter stays ``UNDEF``, which SPARQL reads as "any value".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from . import vocab
+from .concepts import ConceptIndex, default_index
+from .errors import QueryError, UnknownNameError
+from .resources import resource_dir
+from .sessions.yaml_reader import ID_PATTERN
+from .stores.base import Rows, Store
+
+PARAM_TYPES = ("session", "concept", "participant", "annotator", "integer", "string")
+_HEADER = re.compile(r"^#\s*(title|question|param|example):\s*(.*)$")
+_PARAM = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*\((?P<spec>[^)]*)\)\s*:?\s*(?P<help>.*)$")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a competency query."""
+
+    name: str
+    type: str
+    required: bool
+    default: str | None
+    help: str
+
+
+@dataclass(frozen=True)
+class CompetencyQuery:
+    """A competency query read from a ``.rq`` file."""
+
+    name: str
+    title: str
+    question: str
+    parameters: tuple[Parameter, ...]
+    example: dict[str, str]
+    sparql: str
+    path: Path
+
+    def bind(self, values: Mapping[str, str], *, index: ConceptIndex | None = None) -> str:
+        """The query text with each parameter's ``VALUES`` line bound to a checked RDF term."""
+        known = {p.name: p for p in self.parameters}
+        for name in values:
+            if name not in known:
+                hits = ConceptIndex.suggest(name, known)
+                hint = f"; did you mean {hits[0]!r}?" if hits else ""
+                expected = ", ".join(known) if known else "no parameters"
+                raise UnknownNameError(
+                    f"query {self.name!r} has no parameter {name!r}{hint} (it takes: {expected})",
+                    suggestions=tuple(hits),
+                )
+        text = self.sparql
+        for p in self.parameters:
+            raw = values.get(p.name, p.default)
+            if raw is None:
+                if p.required:
+                    raise QueryError(
+                        f"query {self.name!r} needs parameter {p.name!r} ({p.type}): {p.help}; "
+                        f"give it as --param {p.name}=VALUE"
+                    )
+                continue
+            term = _term(p, raw, index or default_index(), self.name)
+            text = _bind_line(text, p.name, str(term))
+        return text
+
+
+def _bind_line(text: str, name: str, term: str) -> str:
+    """Replace UNDEF on the ``VALUES ?name { UNDEF }`` line by an already-checked term."""
+    return _VALUES_LINE(name).sub(lambda m: m.group(1) + term + m.group(2), text, count=1)
+
+
+def _VALUES_LINE(name: str) -> re.Pattern[str]:  # noqa: N802 - reads like a constant
+    return re.compile(r"(VALUES\s+\?" + re.escape(name) + r"\s*\{\s*)UNDEF(\s*\})")
+
+
+def _term(p: Parameter, raw: str, index: ConceptIndex, query: str) -> ox.NamedNode | ox.Literal:
+    def bad(expected: str) -> QueryError:
+        return QueryError(
+            f"query {query!r}: parameter {p.name!r} must be {expected}, found {raw!r}"
+        )
+
+    if p.type in ("session", "participant", "annotator"):
+        if not ID_PATTERN.match(raw):
+            raise bad(f"a {p.type} id (letters, digits, '.', '_', '-')")
+        mint = {
+            "session": vocab.session_iri,
+            "participant": vocab.person_iri,
+            "annotator": vocab.annotator_iri,
+        }
+        return ox.NamedNode(mint[p.type](raw))
+    if p.type == "concept":
+        try:
+            return ox.NamedNode(index.resolve(raw))
+        except UnknownNameError as exc:
+            raise UnknownNameError(
+                f"query {query!r}, parameter {p.name!r}: {exc.detail}", suggestions=exc.suggestions
+            ) from None
+    if p.type == "integer":
+        try:
+            return ox.Literal(int(raw))
+        except ValueError:
+            raise bad("a whole number") from None
+    return ox.Literal(raw)
+
+
+def parse_query_file(path: str | Path) -> CompetencyQuery:
+    """Read a query file and its header. Raises QueryError when the header is incomplete."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    fields: dict[str, list[str]] = {"title": [], "question": [], "param": [], "example": []}
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            if line.strip():
+                break
+            continue
+        m = _HEADER.match(line)
+        if m:
+            fields[m.group(1)].append(m.group(2).strip())
+    if not fields["title"] or not fields["question"]:
+        raise QueryError(f"{path}: the header needs '# title:' and '# question:' lines")
+    params: list[Parameter] = []
+    for spec_line in fields["param"]:
+        m = _PARAM.match(spec_line)
+        if not m:
+            raise QueryError(
+                f"{path}: cannot read parameter line {spec_line!r}; expected 'name (type[, required][, default V]): help'"
+            )
+        spec = [s.strip() for s in m.group("spec").split(",")]
+        ptype = spec[0]
+        if ptype not in PARAM_TYPES:
+            raise QueryError(
+                f"{path}: parameter {m.group('name')!r} has unknown type {ptype!r}; expected one of {', '.join(PARAM_TYPES)}"
+            )
+        default = next(
+            (s[len("default ") :].strip() for s in spec if s.startswith("default ")), None
+        )
+        params.append(
+            Parameter(m.group("name"), ptype, "required" in spec, default, m.group("help").strip())
+        )
+        if not _VALUES_LINE(m.group("name")).search(text):
+            raise QueryError(
+                f"{path}: parameter {m.group('name')!r} has no line 'VALUES ?{m.group('name')} {{ UNDEF }}'"
+            )
+    example: dict[str, str] = {}
+    for ex in fields["example"]:
+        for pair in ex.split():
+            key, _, value = pair.partition("=")
+            example[key] = value
+    return CompetencyQuery(
+        name=path.stem,
+        title=fields["title"][0],
+        question=" ".join(fields["question"]),
+        parameters=tuple(params),
+        example=example,
+        sparql=text,
+        path=path,
+    )
+
+
+def list_queries() -> list[CompetencyQuery]:
+    """The bundled competency queries, sorted by name.
+
+    >>> [q.name for q in list_queries()][:1]  # doctest: +SKIP
+    ['concept-definition']
+    """
+    return [parse_query_file(p) for p in sorted(resource_dir("queries").glob("*.rq"))]
+
+
+def get_query(name_or_path: str) -> CompetencyQuery:
+    """A bundled query by name, or a query file by path; an unknown name lists the known ones."""
+    candidate = Path(name_or_path)
+    if name_or_path.endswith(".rq") and candidate.is_file():
+        return parse_query_file(candidate)
+    queries = {q.name: q for q in list_queries()}
+    if name_or_path in queries:
+        return queries[name_or_path]
+    hits = ConceptIndex.suggest(name_or_path, queries)
+    hint = f"did you mean {hits[0]!r}? " if hits else ""
+    raise UnknownNameError(
+        f"unknown query {name_or_path!r}; {hint}known queries: {', '.join(sorted(queries))}",
+        suggestions=tuple(hits),
+    )
+
+
+def run_query(
+    store: Store,
+    name_or_path: str,
+    params: Mapping[str, str] | None = None,
+    *,
+    index: ConceptIndex | None = None,
+) -> Rows:
+    """Run a competency query with its parameters bound safely; return its rows."""
+    query = get_query(name_or_path)
+    return store.select(query.bind(params or {}, index=index))

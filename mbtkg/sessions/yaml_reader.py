@@ -1,0 +1,422 @@
+"""Read a hand-written YAML session file into the session model, keeping line numbers.
+
+What this reader checks is what it must know to mint IRIs and name things: YAML syntax, the
+shape of each field, unique ids, known concept and relation names. Everything the format
+promises beyond that (declared speakers, span bounds, turn order, confidence range, relation
+targets ...) is checked by the SHACL shapes, and reported against the lines kept here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..concepts import ConceptIndex, default_index
+from ..errors import InputError, Location, UnknownNameError
+from .model import ROLES, SETTINGS, Annotation, Annotator, Participant, Relation, Session, Turn
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_TOP_KEYS = ("session", "participants", "annotators", "turns", "annotations")
+_SESSION_KEYS = ("id", "date", "number", "setting")
+_PARTICIPANT_KEYS = ("id", "role")
+_ANNOTATOR_KEYS = ("id",)
+_TURN_KEYS = ("id", "speaker", "text", "start", "end")
+_ANNOTATION_KEYS = (
+    "id",
+    "concept",
+    "turns",
+    "quote",
+    "annotator",
+    "confidence",
+    "relations",
+    "note",
+)
+
+
+class SessionReadError(InputError):
+    """A session file has one or more problems; ``problems`` lists each with its line."""
+
+    def __init__(self, path: str, problems: list[InputError]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"{count} in {path}:\n{lines}" if len(problems) > 1 else str(problems[0]))
+
+
+class _Map(dict[Any, Any]):
+    """A YAML mapping that remembers its line and the line of each key."""
+
+    line: int = 0
+    key_lines: dict[Any, int]
+
+
+class _Seq(list[Any]):
+    """A YAML sequence that remembers its line and the line of each item."""
+
+    line: int = 0
+    item_lines: list[int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader whose mappings and sequences carry line numbers and refuse duplicate keys."""
+
+
+def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> _Map:
+    loader.flatten_mapping(node)
+    result = _Map()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"duplicate key {key!r} (first given on line {result.key_lines[key]})",
+                key_node.start_mark,
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode) -> _Seq:
+    result = _Seq(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
+
+
+def read_yaml_session(path: str | Path, *, index: ConceptIndex | None = None) -> Session:
+    """Read one YAML session file.
+
+    Raises SessionReadError (an InputError) listing every problem found, each with its line.
+
+    >>> from mbtkg.resources import example_sessions
+    >>> read_yaml_session(example_sessions()[0]).id  # doctest: +SKIP
+    'susan-12'
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("no such file", Location(str(path))) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", Location(str(path))
+        ) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror}", Location(str(path))) from None
+    return parse_yaml_session(text, str(path), index=index)
+
+
+def parse_yaml_session(text: str, source: str, *, index: ConceptIndex | None = None) -> Session:
+    """Parse the text of a YAML session file; ``source`` names it in messages."""
+    try:
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or "malformed YAML"
+        if exc.context:
+            problem = f"{exc.context}, {problem}" if "duplicate" not in problem else problem
+        loc = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
+        raise InputError(f"malformed YAML: {problem}", loc) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"malformed YAML: {exc}", Location(source)) from None
+    return _Reader(source, index or default_index()).read(data)
+
+
+class _Reader:
+    def __init__(self, source: str, index: ConceptIndex) -> None:
+        self.source = source
+        self.index = index
+        self.problems: list[InputError] = []
+
+    def problem(self, message: str, line: int | None, *, suggestions: tuple[str, ...] = ()) -> None:
+        loc = Location(self.source, line)
+        if suggestions:
+            self.problems.append(UnknownNameError(message, loc, suggestions=suggestions))
+        else:
+            self.problems.append(InputError(message, loc))
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _keys(self, m: _Map, allowed: tuple[str, ...], what: str) -> None:
+        for key in m:
+            if key not in allowed:
+                hits = ConceptIndex.suggest(str(key), allowed)
+                hint = f"; did you mean {hits[0]!r}?" if hits else ""
+                self.problem(
+                    f"unknown field {key!r} in {what}{hint} (expected one of {', '.join(allowed)})",
+                    m.key_lines.get(key, m.line),
+                    suggestions=tuple(hits),
+                )
+
+    def _line(self, m: _Map, key: str) -> int:
+        return m.key_lines.get(key, m.line)
+
+    def _id(self, m: _Map, what: str) -> str | None:
+        value = m.get("id")
+        if value is None:
+            self.problem(f"{what} has no 'id'", m.line)
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            self.problem(f"{what} id must be text, found {value!r}", self._line(m, "id"))
+            return None
+        text = str(value)
+        if not ID_PATTERN.match(text):
+            self.problem(
+                f"{what} id {text!r} may use only letters, digits, '.', '_' and '-' "
+                "and must start with a letter or digit",
+                self._line(m, "id"),
+            )
+            return None
+        return text
+
+    def _list(self, data: _Map, key: str, *, required: bool) -> list[tuple[_Map, int]]:
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.problem(f"the file has no '{key}' list", data.line)
+            return []
+        if not isinstance(value, _Seq):
+            self.problem(
+                f"'{key}' must be a list, found {type(value).__name__}", data.key_lines[key]
+            )
+            return []
+        items: list[tuple[_Map, int]] = []
+        for item, line in zip(value, value.item_lines, strict=True):
+            if isinstance(item, _Map):
+                items.append((item, line))
+            else:
+                self.problem(f"each item of '{key}' must be a mapping, found {item!r}", line)
+        return items
+
+    # -- sections --------------------------------------------------------------------------
+    def read(self, data: object) -> Session:
+        if not isinstance(data, _Map):
+            raise InputError(
+                "a session file must be a YAML mapping with 'session', 'participants', "
+                "'turns' and 'annotations'",
+                Location(self.source, 1),
+            )
+        self._keys(data, _TOP_KEYS, "the file")
+        head = data.get("session")
+        if not isinstance(head, _Map):
+            self.problem("the file has no 'session' mapping (with id, date, number, setting)", 1)
+            raise SessionReadError(self.source, self.problems)
+        self._keys(head, _SESSION_KEYS, "'session'")
+        session_id = self._id(head, "the session")
+        date = self._date(head)
+        number = head.get("number")
+        if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
+            self.problem(
+                f"session number must be a whole number, found {number!r}",
+                self._line(head, "number"),
+            )
+            number = None
+        setting = head.get("setting")
+        if setting is not None and setting not in SETTINGS:
+            hits = ConceptIndex.suggest(str(setting), SETTINGS)
+            hint = f"; did you mean {hits[0]!r}?" if hits else ""
+            self.problem(
+                f"unknown setting {setting!r}{hint} (expected one of {', '.join(SETTINGS)})",
+                self._line(head, "setting"),
+                suggestions=tuple(hits),
+            )
+            setting = None
+        participants = self._participants(data)
+        annotators = self._annotators(data)
+        turns = self._turns(data)
+        annotations = self._annotations(data)
+        if self.problems or session_id is None:
+            raise SessionReadError(self.source, self.problems)
+        return Session(
+            id=session_id,
+            source=self.source,
+            date=date,
+            number=number,
+            setting=setting,
+            participants=participants,
+            annotators=annotators,
+            turns=turns,
+            annotations=annotations,
+            line=head.line,
+        )
+
+    def _date(self, head: _Map) -> dt.date | None:
+        value = head.get("date")
+        if value is None or isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.problem(
+            f"session date must be a calendar date like 2024-10-14, found {value!r}",
+            self._line(head, "date"),
+        )
+        return None
+
+    def _unique(self, seen: dict[str, int], key: str, line: int, what: str) -> bool:
+        if key in seen:
+            self.problem(f"duplicate {what} id {key!r} (first given on line {seen[key]})", line)
+            return False
+        seen[key] = line
+        return True
+
+    def _participants(self, data: _Map) -> tuple[Participant, ...]:
+        out: list[Participant] = []
+        seen: dict[str, int] = {}
+        for item, line in self._list(data, "participants", required=True):
+            self._keys(item, _PARTICIPANT_KEYS, "a participant")
+            pid = self._id(item, "a participant")
+            role = item.get("role")
+            if role is not None and role not in ROLES:
+                hits = ConceptIndex.suggest(str(role), ROLES)
+                hint = f"; did you mean {hits[0]!r}?" if hits else ""
+                self.problem(
+                    f"unknown role {role!r}{hint} (expected one of {', '.join(ROLES)})",
+                    self._line(item, "role"),
+                    suggestions=tuple(hits),
+                )
+                role = None
+            if pid is not None and self._unique(seen, pid, line, "participant"):
+                out.append(Participant(pid, role, line))
+        return tuple(out)
+
+    def _annotators(self, data: _Map) -> tuple[Annotator, ...]:
+        out: list[Annotator] = []
+        seen: dict[str, int] = {}
+        for item, line in self._list(data, "annotators", required=False):
+            self._keys(item, _ANNOTATOR_KEYS, "an annotator")
+            aid = self._id(item, "an annotator")
+            if aid is not None and self._unique(seen, aid, line, "annotator"):
+                out.append(Annotator(aid, line))
+        return tuple(out)
+
+    def _turns(self, data: _Map) -> tuple[Turn, ...]:
+        out: list[Turn] = []
+        seen: dict[str, int] = {}
+        for item, line in self._list(data, "turns", required=True):
+            self._keys(item, _TURN_KEYS, "a turn")
+            tid = item.get("id")
+            if isinstance(tid, bool) or not isinstance(tid, int) or tid < 1:
+                self.problem(
+                    f"a turn id must be a whole number from 1 up, found {tid!r}",
+                    self._line(item, "id"),
+                )
+                continue
+            if not self._unique(seen, str(tid), line, "turn"):
+                continue
+            speaker = item.get("speaker")
+            text = item.get("text")
+            if text is not None and not isinstance(text, str):
+                text = str(text)
+            times = [item.get("start"), item.get("end")]
+            for key, value in zip(("start", "end"), times, strict=True):
+                if value is not None and (
+                    isinstance(value, bool) or not isinstance(value, int | float)
+                ):
+                    self.problem(
+                        f"turn {key} time must be seconds, found {value!r}", self._line(item, key)
+                    )
+            start = times[0] if isinstance(times[0], int | float) else None
+            end = times[1] if isinstance(times[1], int | float) else None
+            out.append(Turn(tid, None if speaker is None else str(speaker), text, line, start, end))
+        return tuple(out)
+
+    def _span(self, item: _Map) -> tuple[int | None, int | None]:
+        value = item.get("turns")
+        line = self._line(item, "turns")
+        if value is None:
+            return None, None  # SHACL reports the missing span
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value, value
+        if (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        ):
+            return value[0], value[1]
+        self.problem(
+            f"'turns' must be one turn id or [first, last], found {value!r}",
+            line,
+        )
+        return None, None
+
+    def _annotations(self, data: _Map) -> tuple[Annotation, ...]:
+        out: list[Annotation] = []
+        seen: dict[str, int] = {}
+        for item, line in self._list(data, "annotations", required=False):
+            self._keys(item, _ANNOTATION_KEYS, "an annotation")
+            aid = self._id(item, "an annotation")
+            concept_name = item.get("concept")
+            concept_iri = None
+            if concept_name is not None:
+                try:
+                    concept_iri = self.index.resolve(str(concept_name))
+                except UnknownNameError as exc:
+                    self.problem(
+                        exc.detail, self._line(item, "concept"), suggestions=exc.suggestions
+                    )
+            start, end = self._span(item)
+            confidence = item.get("confidence")
+            if confidence is not None and (
+                isinstance(confidence, bool) or not isinstance(confidence, int | float)
+            ):
+                self.problem(
+                    f"confidence must be a number from 0 to 1, found {confidence!r}",
+                    self._line(item, "confidence"),
+                )
+                confidence = None
+            quote = item.get("quote")
+            relations = self._relations(item)
+            annotator = item.get("annotator")
+            if aid is None or not self._unique(seen, aid, line, "annotation"):
+                continue
+            out.append(
+                Annotation(
+                    id=aid,
+                    concept_iri=concept_iri,
+                    concept_name=None if concept_name is None else str(concept_name),
+                    start=start,
+                    end=end,
+                    annotator=None if annotator is None else str(annotator),
+                    quote=None if quote is None else str(quote),
+                    confidence=None if confidence is None else float(confidence),
+                    note=None if item.get("note") is None else str(item.get("note")),
+                    relations=relations,
+                    line=line,
+                )
+            )
+        return tuple(out)
+
+    def _relations(self, item: _Map) -> tuple[Relation, ...]:
+        value = item.get("relations")
+        if value is None:
+            return ()
+        if not isinstance(value, _Map):
+            self.problem(
+                "'relations' must be a mapping like {repairs: a1}", self._line(item, "relations")
+            )
+            return ()
+        out: list[Relation] = []
+        for name, targets in value.items():
+            line = value.key_lines[name]
+            try:
+                prop = self.index.resolve_relation(str(name))
+            except UnknownNameError as exc:
+                self.problem(exc.detail, line, suggestions=exc.suggestions)
+                continue
+            for target in targets if isinstance(targets, list) else [targets]:
+                out.append(Relation(prop, str(name), str(target), line))
+        return tuple(out)
