@@ -45,6 +45,7 @@ class SessionReadError(InputError):
         lines = "\n".join(f"  {p}" for p in problems)
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         super().__init__(f"{count} in {path}:\n{lines}" if len(problems) > 1 else str(problems[0]))
+        self.location = Location(path)  # the file; each problem carries its own line
 
 
 class _Map(dict[Any, Any]):
@@ -91,7 +92,20 @@ def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode) -> _Seq:
     return result
 
 
+def _construct_timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> object:
+    """A date or time as PyYAML reads it, or the text itself when it is no real date.
+
+    PyYAML raises ValueError for ``2025-13-01``; keeping the text lets the reader report it
+    against its line like any other bad value.
+    """
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
 
 
@@ -106,12 +120,16 @@ def read_yaml_session(path: str | Path, *, index: ConceptIndex | None = None) ->
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise InputError("no such file", Location(str(path))) from None
     except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
         raise InputError(
-            f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", Location(str(path))
+            f"not UTF-8 text (byte {exc.start}, {raw[exc.start : exc.start + 1]!r}); "
+            "save the file as UTF-8",
+            Location(str(path), line),
         ) from None
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror}", Location(str(path))) from None
@@ -126,7 +144,12 @@ def parse_yaml_session(text: str, source: str, *, index: ConceptIndex | None = N
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "malformed YAML"
         if exc.context:
-            problem = f"{exc.context}, {problem}" if "duplicate" not in problem else problem
+            where = exc.context_mark
+            if where is not None and mark is not None and where.line != mark.line:
+                # Say where the unfinished thing began: that is where the mistake usually is.
+                problem = f"{exc.context} (from line {where.line + 1}, column {where.column + 1}), {problem}"
+            else:
+                problem = f"{exc.context}, {problem}"
         loc = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
         raise InputError(f"malformed YAML: {problem}", loc) from None
     except yaml.YAMLError as exc:
