@@ -75,6 +75,11 @@ class Annotation:
     note: str | None = None
     relations: tuple[Relation, ...] = ()
     line: int | None = None
+    #: Where the quote sits in the text of the span's first turn: [text_start, text_end) in
+    #: characters (code points). Written as an oa:TextPositionSelector beside the quote, so a
+    #: mismatch between the two can be detected.
+    text_start: int | None = None
+    text_end: int | None = None
 
 
 @dataclass(frozen=True)

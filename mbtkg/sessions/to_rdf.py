@@ -177,6 +177,12 @@ def session_to_rdf(session: Session) -> SessionGraph:
             add(target, _oa("hasSelector"), q)
             add(q, _A, _oa("TextQuoteSelector"))
             add(q, _oa("exact"), ox.Literal(an.quote))
+        if an.text_start is not None and an.text_end is not None:
+            pos = ox.NamedNode(f"{target.value}/position")
+            add(target, _oa("hasSelector"), pos)
+            add(pos, _A, _oa("TextPositionSelector"))
+            add(pos, _oa("start"), ox.Literal(an.text_start))
+            add(pos, _oa("end"), ox.Literal(an.text_end))
 
     return SessionGraph(
         session_id=sid,

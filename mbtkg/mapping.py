@@ -1,0 +1,239 @@
+"""The code-to-concept mapping file: from a QDA project's codes to ontology concepts.
+
+A mapping file is YAML with one entry per code, keyed by the code's name, its path in the
+code book (``Parent/Child``) or its GUID (braces and case do not matter)::
+
+    codes:
+      Not knowing: not-knowing stance     # a concept label, local name or CURIE
+      "{2F9C...}": mbt:Repair
+      Admin: null                         # deliberately left out (listed as skipped)
+
+Every importer (REFI-QDA, CSV, ELAN) resolves its codes through :func:`resolve_codes`; a code
+that the file does not mention is *unmapped*, and unmapped codes are always listed, never
+dropped in silence. A code the mapping does not mention still resolves when its name is
+itself a concept name (so a code book written in the ontology's terms needs no mapping).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .concepts import ConceptIndex, default_index
+from .errors import InputError, Location, UnknownNameError
+
+
+@dataclass(frozen=True)
+class Code:
+    """A code as the source tool knows it: its name, and where available its GUID and path."""
+
+    name: str
+    guid: str | None = None
+    path: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the code is named in messages: its path when it has one, else its name."""
+        return self.path or self.name
+
+
+def normalize_guid(value: str) -> str:
+    """A GUID without braces, in lower case: ``{AB-..}`` and ``ab-..`` are the same GUID.
+
+    >>> normalize_guid("{2F9C-AB}")
+    '2f9c-ab'
+    """
+    return value.strip().strip("{}").strip().lower()
+
+
+@dataclass(frozen=True)
+class CodeMapping:
+    """A loaded mapping file: lower-case key -> concept IRI, or None for "leave out"."""
+
+    source: str
+    entries: dict[str, str | None] = field(default_factory=dict)
+
+    def lookup(self, code: Code) -> tuple[bool, str | None]:
+        """(found, concept IRI) for a code, trying its GUID, then its path, then its name."""
+        keys = [normalize_guid(code.guid)] if code.guid else []
+        keys += [k.strip().lower() for k in (code.path, code.name) if k]
+        for key in keys:
+            if key in self.entries:
+                return True, self.entries[key]
+        return False, None
+
+
+class MappingError(InputError):
+    """A mapping file has problems; ``problems`` lists each with its line."""
+
+    def __init__(self, source: str, problems: Sequence[InputError]) -> None:
+        self.problems = tuple(problems)
+        body = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{len(problems)} problem(s) in the mapping file {source}:\n{body}")
+
+
+class UnmappedCodesError(InputError):
+    """Codes that the mapping does not mention; nothing was imported."""
+
+    def __init__(self, source: str, unmapped: Sequence[str], hints: dict[str, str]) -> None:
+        self.unmapped = tuple(unmapped)
+        lines = []
+        for name in unmapped:
+            hint = f" (closest concept: {hints[name]!r})" if name in hints else ""
+            lines.append(f"  {name}{hint}")
+        super().__init__(
+            f"{len(unmapped)} code(s) used in {source} have no concept in the mapping:\n"
+            + "\n".join(lines)
+            + "\nadd them to the mapping file (or map them to null to leave them out), write a "
+            "starting mapping with --suggest-mapping, or pass --skip-unmapped"
+        )
+
+
+def load_mapping(path: str | Path, *, index: ConceptIndex | None = None) -> CodeMapping:
+    """Read a mapping file; every concept name is resolved now, so typos fail early.
+
+    Raises InputError when the file is missing or not YAML, MappingError listing unknown
+    concepts (with their line and the closest label).
+    """
+    index = index or default_index()
+    p = Path(path)
+    where = Location(str(p))
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("no such mapping file", where) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the mapping file: {exc}", where) from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise InputError(f"malformed YAML: {exc}", where) from None
+    if isinstance(root, yaml.MappingNode) and any(
+        isinstance(k, yaml.ScalarNode) and k.value == "codes" for k, _ in root.value
+    ):
+        root = next(v for k, v in root.value if k.value == "codes")
+    if root is None or (isinstance(root, yaml.ScalarNode) and root.tag.endswith(":null")):
+        return CodeMapping(str(p))
+    if not isinstance(root, yaml.MappingNode):
+        raise InputError(
+            "a mapping file is a YAML mapping 'codes: {code name or GUID: concept}'", where
+        )
+    entries: dict[str, str | None] = {}
+    problems: list[InputError] = []
+    for key_node, value_node in root.value:
+        line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode) or not isinstance(value_node, yaml.ScalarNode):
+            problems.append(
+                InputError("each entry must be 'code: concept'", Location(str(p), line))
+            )
+            continue
+        key = key_node.value.strip()
+        key = normalize_guid(key) if key.startswith("{") else key.lower()
+        value = value_node.value.strip()
+        if value_node.tag.endswith(":null") or value in ("", "~", "null"):
+            entries[key] = None
+            continue
+        try:
+            entries[key] = index.resolve(value)
+        except UnknownNameError as exc:
+            problems.append(
+                UnknownNameError(
+                    f"code {key_node.value!r}: {exc.detail}",
+                    Location(str(p), value_node.start_mark.line + 1),
+                    suggestions=exc.suggestions,
+                )
+            )
+    if problems:
+        raise MappingError(str(p), problems)
+    return CodeMapping(str(p), entries)
+
+
+@dataclass(frozen=True)
+class CodeResolution:
+    """How the codes of one import resolved: concept per code, and what was left out."""
+
+    concepts: dict[Code, str]
+    unmapped: tuple[str, ...]
+    skipped: tuple[str, ...]
+
+
+def resolve_codes(
+    codes: Iterable[Code],
+    mapping: CodeMapping | None,
+    *,
+    source: str,
+    skip_unmapped: bool = False,
+    index: ConceptIndex | None = None,
+) -> CodeResolution:
+    """Resolve the codes an import uses to concept IRIs.
+
+    A code the mapping does not mention (or every code, without a mapping) resolves when its
+    name is itself a concept name (label, synonym, local name). Raises
+    UnmappedCodesError naming every unmapped code unless ``skip_unmapped``; the result still
+    lists them.
+    """
+    index = index or default_index()
+    concepts: dict[Code, str] = {}
+    unmapped: list[str] = []
+    skipped: list[str] = []
+    for code in dict.fromkeys(codes):
+        found, iri = mapping.lookup(code) if mapping is not None else (False, None)
+        if found and iri is None:
+            skipped.append(code.label)
+            continue
+        if not found:
+            found, iri = _direct(code, index)
+        if iri is None:
+            unmapped.append(code.label)
+        else:
+            concepts[code] = iri
+    if unmapped and not skip_unmapped:
+        hints = {}
+        for name in unmapped:
+            hits = index.suggest(name.rsplit("/", 1)[-1], index.labels.values(), n=1)
+            if hits:
+                hints[name] = hits[0]
+        raise UnmappedCodesError(source, unmapped, hints)
+    return CodeResolution(concepts, tuple(unmapped), tuple(skipped))
+
+
+def _direct(code: Code, index: ConceptIndex) -> tuple[bool, str | None]:
+    try:
+        return True, index.resolve(code.name)
+    except UnknownNameError:
+        return False, None
+
+
+def suggest_mapping(codes: Iterable[Code], *, index: ConceptIndex | None = None) -> str:
+    """A starting mapping file (YAML text) from exact and close label matches.
+
+    Exact matches (label, synonym or local name, any case) are filled in; close matches are
+    filled in with a comment asking for a check; codes without a match map to null.
+
+    >>> print(suggest_mapping([Code("Repair")]).splitlines()[-1])
+      Repair: repair  # exact match
+    """
+    index = index or default_index()
+    lines = [
+        "# Mapping from the project's codes to mbtkg concepts (written by --suggest-mapping).",
+        "# Check every line. Keys are code names (or GUIDs); values are concept labels.",
+        "# null leaves a code out on purpose; it is then listed as skipped.",
+        "codes:",
+    ]
+    for code in dict.fromkeys(codes):
+        key = yaml.safe_dump(code.path or code.name, default_flow_style=True, width=1000)
+        key = key.strip().removesuffix("...").strip()
+        found, iri = _direct(code, index)
+        if found and iri is not None:
+            lines.append(f"  {key}: {index.label(iri)}  # exact match")
+            continue
+        hits = index.suggest(code.name, index.labels.values(), n=1)
+        guid = f" (GUID {code.guid})" if code.guid else ""
+        if hits:
+            lines.append(f"  {key}: {hits[0]}  # close match, check it{guid}")
+        else:
+            lines.append(f"  # {key}: ?  # no match found{guid}; map it or set it to null")
+    return "\n".join(lines) + "\n"
