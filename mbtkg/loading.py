@@ -8,7 +8,7 @@ read or validate, nothing is written, unless the caller asks to skip invalid fil
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from . import vocab
 from .concepts import ConceptIndex, default_index, default_ontology_quads
-from .errors import InputError, ValidationFailed
+from .errors import InputError, StoreError, UnknownNameError, ValidationFailed
 from .sessions import SessionGraph, read_session, session_to_rdf
 from .stores.base import Store
 from .validate import ValidationReport, validate_graphs
@@ -38,6 +38,15 @@ class LoadSummary:
         return text
 
 
+#: Called as ``progress(stage, done, total)`` while a load runs; stages are "read", "validate"
+#: and "write". The CLI turns these calls into a progress bar; the library never prints.
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    """The default progress hook: nothing."""
+
+
 class LoadInputError(InputError):
     """One or more files could not be read; ``errors`` holds one error per file."""
 
@@ -47,14 +56,20 @@ class LoadInputError(InputError):
 
 
 def read_graphs(
-    paths: Iterable[str | Path], *, index: ConceptIndex | None = None
+    paths: Iterable[str | Path],
+    *,
+    index: ConceptIndex | None = None,
+    progress: Progress | None = None,
 ) -> tuple[list[SessionGraph], list[InputError]]:
     """Read every file into a session graph; return the graphs and the per-file input errors."""
     index = index or default_index()
+    report = progress or _no_progress
     graphs: list[SessionGraph] = []
     errors: list[InputError] = []
     seen: dict[str, str] = {}
-    for path in paths:
+    paths = list(paths)
+    for done, path in enumerate(paths):
+        report("read", done, len(paths))
         try:
             graph = session_to_rdf(read_session(path, index=index))
         except InputError as exc:
@@ -70,6 +85,7 @@ def read_graphs(
             continue
         seen[graph.session_id] = str(path)
         graphs.append(graph)
+    report("read", len(paths), len(paths))
     return graphs, errors
 
 
@@ -86,29 +102,41 @@ def ontology_graph_quads() -> list[ox.Quad]:
     return list(default_ontology_quads())
 
 
-def load(
+@dataclass(frozen=True)
+class PreparedLoad:
+    """Sessions read and validated, ready to write: the graphs by name, what was skipped."""
+
+    graphs: dict[str, Sequence[ox.Quad]]
+    sessions: tuple[str, ...]
+    triples: int
+    skipped: tuple[str, ...]
+    started: float
+
+
+def prepare(
     paths: Iterable[str | Path],
-    store: Store,
     *,
     skip_invalid: bool = False,
     index: ConceptIndex | None = None,
-) -> LoadSummary:
-    """Validate session files and write them, with the ontology, to a store in one operation.
+    progress: Progress | None = None,
+) -> PreparedLoad:
+    """Read and validate session files; nothing is written yet (see ``write`` and ``load``).
 
     Raises LoadInputError when a file cannot be read and ValidationFailed when a session does
-    not conform; the store is then unchanged. With ``skip_invalid``, such files are left out
-    and named in the summary instead.
+    not conform, unless ``skip_invalid``, which leaves such files out and names them instead.
     """
     started = time.perf_counter()
-    paths = list(paths)
-    graphs, errors = read_graphs(paths, index=index)
+    report = progress or _no_progress
+    graphs, errors = read_graphs(list(paths), index=index, progress=report)
     if errors and not skip_invalid:
         raise LoadInputError(errors)
-    report = validate_graphs(graphs, index=index)
-    invalid = {v.source for v in report.violations}
+    report("validate", 0, 1)
+    validation = validate_graphs(graphs, index=index)
+    report("validate", 1, 1)
+    invalid = {v.source for v in validation.violations}
     if invalid and not skip_invalid:
         raise ValidationFailed(
-            f"{len(invalid)} file(s) do not conform; nothing was loaded\n{report}", report
+            f"{len(invalid)} file(s) do not conform; nothing was loaded\n{validation}", validation
         )
     keep = [g for g in graphs if g.source not in invalid]
     skipped = tuple(
@@ -117,16 +145,108 @@ def load(
     batch: dict[str, Sequence[ox.Quad]] = {vocab.ONTOLOGY_GRAPH: ontology_graph_quads()}
     for g in keep:
         batch[g.graph] = g.quads
-    store.replace_graphs(batch)
-    return LoadSummary(
+    return PreparedLoad(
+        graphs=batch,
         sessions=tuple(g.session_id for g in keep),
         triples=sum(len(g) for g in keep),
         skipped=skipped,
-        seconds=time.perf_counter() - started,
+        started=started,
     )
+
+
+def write(prepared: PreparedLoad, store: Store, *, progress: Progress | None = None) -> LoadSummary:
+    """Write prepared sessions (and the ontology) to a store in one atomic operation.
+
+    Each session graph is replaced whole, so writing the same sessions again changes nothing.
+    Raises StoreError when the store refuses the write; the store is then unchanged.
+    """
+    report = progress or _no_progress
+    report("write", 0, 1)
+    store.replace_graphs(prepared.graphs)
+    report("write", 1, 1)
+    return LoadSummary(
+        sessions=prepared.sessions,
+        triples=prepared.triples,
+        skipped=prepared.skipped,
+        seconds=time.perf_counter() - prepared.started,
+    )
+
+
+def load(
+    paths: Iterable[str | Path],
+    store: Store,
+    *,
+    skip_invalid: bool = False,
+    index: ConceptIndex | None = None,
+    progress: Progress | None = None,
+) -> LoadSummary:
+    """Validate session files and write them, with the ontology, to a store in one operation.
+
+    Raises LoadInputError when a file cannot be read and ValidationFailed when a session does
+    not conform; the store is then unchanged. With ``skip_invalid``, such files are left out
+    and named in the summary instead. ``progress`` is called as files are read, validated and
+    written (see ``Progress``). Loading the same files again leaves the store as it was.
+    """
+    prepared = prepare(paths, skip_invalid=skip_invalid, index=index, progress=progress)
+    return write(prepared, store, progress=progress)
 
 
 def session_ids(store: Store) -> list[str]:
     """The ids of the sessions a store holds."""
     ids = (vocab.session_id_from_graph(g) for g in store.graph_names())
     return sorted(i for i in ids if i is not None)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """One session a store holds: its id, graph, and how many triples, turns and annotations."""
+
+    session_id: str
+    graph: str
+    triples: int
+    turns: int
+    annotations: int
+
+
+def _counts(store: Store, pattern: str) -> dict[str, int]:
+    rows = store.select(
+        f"SELECT ?g (COUNT(DISTINCT ?x) AS ?n) WHERE {{ GRAPH ?g {{ {pattern} }} "
+        f'FILTER (STRSTARTS(STR(?g), "{vocab.DATA}session/")) }} GROUP BY ?g'
+    )
+    return {str(r[0]): int(r[1].value or 0) for r in rows.rows if r[0] is not None and r[1]}
+
+
+def session_overview(store: Store) -> list[SessionInfo]:
+    """What a store holds: one SessionInfo per session graph, sorted by id."""
+    triples = {
+        str(r[0]): int(r[1].value or 0)
+        for r in store.select(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+            f'FILTER (STRSTARTS(STR(?g), "{vocab.DATA}session/")) }} GROUP BY ?g'
+        ).rows
+        if r[0] is not None and r[1] is not None
+    }
+    turns = _counts(store, f"?x a <{vocab.MBT}Turn>")
+    annotations = _counts(store, f"?x a <{vocab.OA}Annotation>")
+    out = []
+    for graph, n in triples.items():
+        sid = vocab.session_id_from_graph(graph)
+        if sid is not None:
+            out.append(SessionInfo(sid, graph, n, turns.get(graph, 0), annotations.get(graph, 0)))
+    return sorted(out, key=lambda s: s.session_id)
+
+
+def drop_session(store: Store, session_id: str) -> None:
+    """Remove one session's graph. Raises UnknownNameError (with suggestions) for an unknown id."""
+    known = session_ids(store)
+    if session_id not in known:
+        hits = ConceptIndex.suggest(session_id, known)
+        hint = f"did you mean {hits[0]!r}? " if hits else ""
+        listing = ", ".join(known) if known else "none"
+        raise UnknownNameError(
+            f"the store {store.selector} holds no session {session_id!r}; {hint}"
+            f"sessions there: {listing}",
+            suggestions=tuple(hits),
+        )
+    if not store.drop_graph(vocab.session_iri(session_id)):
+        raise StoreError(f"session {session_id!r} vanished from {store.selector} while dropping it")

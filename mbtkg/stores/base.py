@@ -1,7 +1,7 @@
 """The narrow interface every store implements, and the result types it returns.
 
 Validation, queries and exports talk to a store only through this interface, so the same code
-runs on an in-memory store, an on-disk store and (later) a remote SPARQL server.
+runs on an in-memory store, an on-disk store and a remote SPARQL server.
 """
 
 from __future__ import annotations

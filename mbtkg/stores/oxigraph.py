@@ -47,6 +47,20 @@ def refuse_service(sparql: str) -> None:
         )
 
 
+def python_value(lexical: str, datatype: str) -> str | int | float | bool:
+    """The Python value of a literal: int, float or bool for numeric and boolean types."""
+    try:
+        if datatype in _INTEGER_TYPES:
+            return int(lexical)
+        if datatype in _FLOAT_TYPES:
+            return float(lexical)
+        if datatype == f"{_XSD}boolean":
+            return lexical in ("true", "1")
+    except ValueError:
+        return lexical
+    return lexical
+
+
 def to_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -> Term | None:
     """Convert an Oxigraph term to a result Term with a plain Python value."""
     if term is None:
@@ -55,17 +69,7 @@ def to_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -
         return Term(term.value, is_iri=True)
     if isinstance(term, ox.Literal):
         dt = term.datatype.value
-        value: str | int | float | bool = term.value
-        try:
-            if dt in _INTEGER_TYPES:
-                value = int(term.value)
-            elif dt in _FLOAT_TYPES:
-                value = float(term.value)
-            elif dt == f"{_XSD}boolean":
-                value = term.value in ("true", "1")
-        except ValueError:
-            value = term.value
-        return Term(value, datatype=dt)
+        return Term(python_value(term.value, dt), datatype=dt)
     return Term(str(term))
 
 
@@ -141,6 +145,37 @@ class OxigraphStore:
         if not isinstance(result, ox.QueryBoolean):
             raise QueryError("expected an ASK query")
         return bool(result)
+
+    def query_raw(self, sparql: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Run any SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) and return Oxigraph's answer.
+
+        Used by ``mbtkg serve``, which serialises the answer itself. SERVICE is refused.
+        """
+        refuse_service(sparql)
+        try:
+            return self._store.query(sparql)
+        except SyntaxError as exc:
+            raise QueryError(f"the query does not parse: {exc}") from None
+        except OSError as exc:
+            raise QueryError(f"the query failed: {exc}") from None
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL Update request as one transaction. SERVICE and LOAD are refused."""
+        refuse_service(sparql)
+        stripped = re.sub(r'"(?:[^"\\]|\\.)*"|<[^>\s]*>|#[^\n]*', " ", sparql)
+        if re.search(r"\bLOAD\b", stripped, re.IGNORECASE):
+            raise QueryError(
+                "updates may not use LOAD: mbtkg never fetches data from other addresses; "
+                "load session files with `mbtkg load` instead"
+            )
+        try:
+            self._store.update(sparql)
+        except SyntaxError as exc:
+            raise QueryError(f"the update does not parse: {exc}") from None
+        except OSError as exc:
+            raise StoreError(f"the store refused the update, nothing was changed: {exc}") from None
+        if self.path is not None:
+            self._store.flush()
 
     def close(self) -> None:
         if self.path is not None:

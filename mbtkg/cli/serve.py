@@ -1,0 +1,84 @@
+"""``mbtkg serve``: run a local SPARQL endpoint and web page over the embedded store."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import StoreError
+from ..loading import load, session_ids
+from ..resources import example_sessions
+from ..serve import ServeOptions, is_loopback, make_server
+from ..stores import open_store
+from ..stores.oxigraph import OxigraphStore
+from . import handle_errors, store_option
+
+
+@click.command()
+@store_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=7878, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--allow-update", is_flag=True, help="Accept SPARQL Update requests (read-only by default)."
+)
+@click.option(
+    "--timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a query may run before the endpoint answers HTTP 503.",
+)
+@click.option(
+    "--max-rows",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Largest answer (rows or triples); larger answers are refused with HTTP 400.",
+)
+@handle_errors
+def serve(
+    store: str | None, host: str, port: int, allow_update: bool, timeout: float, max_rows: int
+) -> None:
+    """Serve the store as a SPARQL endpoint at /sparql, with a query page at /."""
+    target = open_store(store)
+    if not isinstance(target, OxigraphStore):
+        target.close()
+        raise StoreError(
+            f"mbtkg serve works on the embedded store (oxigraph:memory or oxigraph:DIR); "
+            f"{target.selector} is already a SPARQL server: query it directly"
+        )
+    if target.path is None and not session_ids(target):
+        summary = load(example_sessions(), target)
+        click.echo(f"(empty in-memory store: {summary})", err=True)
+    if not is_loopback(host):
+        click.secho(
+            f"WARNING: listening on {host}, not loopback: anyone who can reach this machine can "
+            "read every session in the store. Use --host 127.0.0.1 unless you mean it.",
+            err=True,
+            fg="red",
+            bold=True,
+        )
+    options = ServeOptions(allow_update=allow_update, timeout=timeout, max_rows=max_rows)
+    try:
+        server = make_server(target, host=host, port=port, options=options)
+    except OSError as exc:
+        target.close()
+        raise StoreError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --port"
+        ) from None
+    bound_port = server.server_address[1]
+    mode = "read-write" if allow_update else "read-only"
+    click.echo(
+        f"mbtkg serve: {target.selector} ({mode}) at http://{host}:{bound_port}/ "
+        f"(SPARQL endpoint /sparql); Ctrl-C stops",
+        err=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        target.close()
+
+
+COMMANDS = [serve]

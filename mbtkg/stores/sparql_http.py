@@ -1,0 +1,244 @@
+"""Any SPARQL 1.1 server: queries by the SPARQL Protocol, loads by the Graph Store Protocol.
+
+Selector: ``sparql+http://HOST/PATH`` or ``sparql+https://HOST/PATH``, where ``http(s)://HOST/PATH``
+is the query endpoint. Queries go as GET (or a form POST when long); never as a direct
+``application/sparql-query`` POST, which Virtuoso never answers.
+
+A load of several graphs is made as all-or-nothing as the protocols allow: each graph is first
+uploaded to a fresh staging graph (a Graph Store Protocol ``PUT``, or one ``INSERT DATA`` per graph
+when the server has no Graph Store endpoint); if any upload fails, the staging graphs are deleted
+and the store is unchanged. Then one SPARQL Update request moves every staging graph onto its
+target (``DROP SILENT`` + ``MOVE``). Whether that last request is one transaction depends on the
+server: Oxigraph runs an update request as one transaction; Virtuoso commits as it goes (see
+docs/stores.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import pyoxigraph as ox
+
+from ..errors import QueryError, StoreError
+from .base import Rows, Term
+from .http_client import HttpClient, Response
+from .oxigraph import python_value, refuse_service
+from .settings import UPLOAD_FORMATS, RemoteSettings, settings_from_env
+
+STAGING_PREFIX = "https://w3id.org/mbtkg/graph/staging/"
+_MBTKG_GRAPHS = "https://w3id.org/mbtkg/"
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_RESULTS_JSON = "application/sparql-results+json"
+_GET_LIMIT = 1800  # longer queries go as a form POST
+#: Makes Virtuoso join patterns in the order written; without it, its optimiser may start a
+#: transitive path (``rdfs:subClassOf*``) from the data side and lose solutions.
+VIRTUOSO_PRAGMA = 'DEFINE sql:select-option "order"\n'
+
+
+class SparqlHttpStore:
+    """A store on a SPARQL 1.1 server, reached over HTTP(S)."""
+
+    def __init__(self, selector: str, *, settings: RemoteSettings | None = None) -> None:
+        if not selector.startswith(("sparql+http://", "sparql+https://")):
+            raise StoreError(
+                f"a remote store selector starts with sparql+http:// or sparql+https://, "
+                f"found {selector!r}"
+            )
+        self.selector = selector
+        self.query_url = selector[len("sparql+") :]
+        self.settings = (settings or settings_from_env()).resolved(self.query_url)
+        urls = tuple(
+            u for u in (self.query_url, self.settings.update_url, self.settings.gsp_url) if u
+        )
+        self._http = HttpClient(self.settings, urls)
+        self._dialect = self.settings.dialect
+
+    def __repr__(self) -> str:
+        return f"SparqlHttpStore({self.selector!r})"
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def dialect(self) -> str:
+        """The server's dialect: from the settings, else detected from its ``Server`` header."""
+        if self._dialect is None:
+            answer = self._send_query("ASK {}")
+            self._dialect = "virtuoso" if "virtuoso" in answer.server.lower() else "standard"
+        return self._dialect
+
+    def _query(self, sparql: str) -> dict[str, Any]:
+        refuse_service(sparql)
+        if self.dialect() == "virtuoso":
+            try:
+                answer = self._send_query(VIRTUOSO_PRAGMA + sparql)
+            except StoreError as exc:
+                if "transitive start not given" not in str(exc):
+                    raise
+                raise QueryError(
+                    "Virtuoso cannot run this query: a property path (such as "
+                    "rdfs:subClassOf*) has no bound end where it is written; bind one end "
+                    "earlier in the query (see docs/stores.md, Virtuoso)"
+                ) from None
+        else:
+            answer = self._send_query(sparql)
+        try:
+            parsed: dict[str, Any] = json.loads(answer.body)
+        except ValueError:
+            raise QueryError(
+                f"the server at {self.query_url} did not answer with SPARQL JSON results "
+                f"(it sent {answer.content_type or 'no media type'}); is the --store URL its "
+                "query endpoint?"
+            ) from None
+        return parsed
+
+    def _send_query(self, sparql: str) -> Response:
+        encoded = urlencode({"query": sparql})
+        headers = {"Accept": _RESULTS_JSON}
+        if len(encoded) < _GET_LIMIT:
+            sep = "&" if "?" in self.query_url else "?"
+            answer = self._http.send(
+                "GET", f"{self.query_url}{sep}{encoded}", headers=headers, what="the query"
+            )
+        else:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            answer = self._http.send(
+                "POST", self.query_url, data=encoded.encode(), headers=headers, what="the query"
+            )
+        return answer
+
+    def select(self, sparql: str) -> Rows:
+        data = self._query(sparql)
+        if "results" not in data:
+            raise QueryError("expected a SELECT query")
+        columns = tuple(data.get("head", {}).get("vars", []))
+        rows = tuple(
+            tuple(_term(binding.get(c)) for c in columns) for binding in data["results"]["bindings"]
+        )
+        return Rows(columns, rows)
+
+    def ask(self, sparql: str) -> bool:
+        data = self._query(sparql)
+        if "boolean" not in data:
+            raise QueryError("expected an ASK query")
+        return bool(data["boolean"])
+
+    # -- graphs --------------------------------------------------------------------------------
+
+    def graph_names(self) -> list[str]:
+        """The mbtkg graphs on the server (other graphs, e.g. Virtuoso's system graphs, are left out)."""
+        rows = self.select(
+            "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+            f'FILTER (STRSTARTS(STR(?g), "{_MBTKG_GRAPHS}")) }}'
+        )
+        names = {str(r[0]) for r in rows.rows if r[0] is not None}
+        return sorted(n for n in names if not n.startswith(STAGING_PREFIX))
+
+    def graph_size(self, graph: str) -> int:
+        _check_iri(graph)
+        rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        cell = rows.rows[0][0] if rows.rows else None
+        return int(cell.value) if cell is not None and cell.value is not None else 0
+
+    def _exists(self, graph: str) -> bool:
+        return self.ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+
+    def _update(self, sparql: str, *, what: str) -> None:
+        self._http.send(
+            "POST",
+            self.settings.update_url or self.query_url,
+            data=urlencode({"update": sparql}).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            what=what,
+        )
+
+    def drop_graph(self, graph: str) -> bool:
+        _check_iri(graph)
+        existed = self._exists(graph)
+        if existed:
+            self._update(f"DROP SILENT GRAPH <{graph}>", what=f"dropping graph {graph}")
+        return existed
+
+    def replace_graphs(self, graphs: Mapping[str, Sequence[ox.Quad]]) -> None:
+        if not graphs:
+            return
+        for g in graphs:
+            _check_iri(g)
+        token = secrets.token_hex(8)
+        staging = {g: f"{STAGING_PREFIX}{token}/{i}" for i, g in enumerate(graphs)}
+        try:
+            for g, quads in graphs.items():
+                if quads:
+                    self._upload(staging[g], quads, target=g)
+        except StoreError as exc:
+            self._drop_quietly(staging.values())
+            raise StoreError(f"{exc}; nothing was changed") from None
+        steps: list[str] = []
+        for g, quads in graphs.items():
+            steps.append(f"DROP SILENT GRAPH <{g}>")
+            if quads:
+                steps.append(f"MOVE SILENT GRAPH <{staging[g]}> TO GRAPH <{g}>")
+        try:
+            self._update(" ;\n".join(steps), what="replacing the session graphs")
+        except StoreError as exc:
+            self._drop_quietly(staging.values())
+            raise StoreError(
+                f"{exc}; the staging graphs were removed; on a server that does not run an update "
+                "request as one transaction, run `mbtkg sessions` to check the state and load again"
+            ) from None
+
+    def _upload(self, graph: str, quads: Sequence[ox.Quad], *, target: str) -> None:
+        what = f"the upload of graph {target}"
+        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+        if self.settings.gsp_url:
+            fmt_name, media = UPLOAD_FORMATS[self.settings.upload_format]
+            body = ox.serialize(triples, format=getattr(ox.RdfFormat, fmt_name))
+            sep = "&" if "?" in self.settings.gsp_url else "?"
+            self._http.send(
+                "PUT",
+                f"{self.settings.gsp_url}{sep}graph={quote(graph, safe='')}",
+                data=body,
+                headers={"Content-Type": f"{media}; charset=utf-8"},
+                what=what,
+            )
+            return
+        body_text = " .\n".join(f"{t.subject} {t.predicate} {t.object}" for t in triples)
+        self._update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body_text} .\n}} }}", what=what)
+
+    def _drop_quietly(self, graphs: Sequence[str] | Any) -> None:
+        for g in graphs:
+            with contextlib.suppress(StoreError):
+                self._update(f"DROP SILENT GRAPH <{g}>", what="removing a staging graph")
+
+    def close(self) -> None:
+        """Nothing to release: every request is its own connection."""
+
+
+def _check_iri(iri: str) -> None:
+    if any(c in iri for c in '<>"{}|^`\\ \n'):
+        raise StoreError(f"not a valid graph IRI: {iri!r}")
+
+
+def _term(binding: Mapping[str, Any] | None) -> Term | None:
+    """A SPARQL JSON result binding as a Term, typed the same way as the embedded store's."""
+    if binding is None:
+        return None
+    kind = binding.get("type")
+    value = str(binding.get("value", ""))
+    if kind == "uri":
+        return Term(value, is_iri=True)
+    if kind == "bnode":
+        return Term(f"_:{value}")
+    if kind in ("literal", "typed-literal"):
+        if "xml:lang" in binding:
+            return Term(value, datatype=_LANG_STRING)
+        datatype = binding.get("datatype") or _XSD_STRING
+        return Term(python_value(value, datatype), datatype=datatype)
+    return Term(value)
+
+
+__all__ = ["STAGING_PREFIX", "SparqlHttpStore"]
