@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from . import vocab
 from .concepts import ConceptIndex, default_index, default_ontology_quads
 from .errors import InputError, StoreError, UnknownNameError, ValidationFailed
-from .sessions import SessionGraph, read_session, session_to_rdf
+from .sessions import Session, SessionGraph, read_session, session_to_rdf
 from .stores.base import Store
 from .validate import ValidationReport, validate_graphs
 
@@ -128,6 +128,40 @@ def prepare(
     started = time.perf_counter()
     report = progress or _no_progress
     graphs, errors = read_graphs(list(paths), index=index, progress=report)
+    return prepare_graphs(
+        graphs, errors, skip_invalid=skip_invalid, index=index, progress=report, started=started
+    )
+
+
+def prepare_sessions(
+    sessions: Iterable[Session],
+    *,
+    index: ConceptIndex | None = None,
+    progress: Progress | None = None,
+) -> PreparedLoad:
+    """Validate sessions already read into the model (by an importer); nothing is written yet.
+
+    Raises InputError when there is no session and ValidationFailed when one does not conform.
+    """
+    started = time.perf_counter()
+    graphs = [session_to_rdf(s) for s in sessions]
+    if not graphs:
+        raise InputError("no sessions to load")
+    return prepare_graphs(graphs, [], index=index, progress=progress, started=started)
+
+
+def prepare_graphs(
+    graphs: Sequence[SessionGraph],
+    errors: Sequence[InputError],
+    *,
+    skip_invalid: bool = False,
+    index: ConceptIndex | None = None,
+    progress: Progress | None = None,
+    started: float | None = None,
+) -> PreparedLoad:
+    """Validate session graphs and assemble the one write that loads them with the ontology."""
+    started = time.perf_counter() if started is None else started
+    report = progress or _no_progress
     if errors and not skip_invalid:
         raise LoadInputError(errors)
     report("validate", 0, 1)

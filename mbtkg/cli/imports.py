@@ -6,15 +6,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import click
-import pyoxigraph as ox
 
-from .. import vocab
 from ..concepts import default_index
-from ..errors import InputError, ValidationFailed
-from ..loading import ontology_graph_quads
+from ..loading import prepare_sessions, write
 from ..mapping import CodeMapping, load_mapping, suggest_mapping
 from ..safe_archive import MAX_RATIO, MAX_TOTAL_BYTES, ArchiveLimits
-from ..sessions import Session, session_to_rdf
+from ..sessions import Session
 from ..sessions.csv_reader import read_csv_sessions
 from ..sessions.eaf_reader import read_eaf
 from ..sessions.jsonld_reader import read_rdf_sessions
@@ -22,36 +19,25 @@ from ..sessions.qdpx_project import project_codes
 from ..sessions.qdpx_reader import read_qdpx
 from ..sessions.speakers import parse_roles
 from ..stores import open_store
-from ..validate import validate_graphs
 from . import handle_errors, store_option
 
 
 def load_sessions(sessions: Sequence[Session], store: str | None, *, dry_run: bool) -> str:
-    """Validate sessions and write them with the ontology in one operation; nothing on failure.
+    """Validate imported sessions and write them with the ontology in one operation.
 
-    Raises ValidationFailed (exit 1) when a session does not conform.
+    Raises ValidationFailed (exit 1) when a session does not conform; nothing is written then.
     """
-    if not sessions:
-        raise InputError("no sessions to import")
-    graphs = [session_to_rdf(s) for s in sessions]
-    report = validate_graphs(graphs)
-    if not report.conforms:
-        raise ValidationFailed(
-            f"{len({v.source for v in report.violations})} session(s) do not conform; "
-            f"nothing was loaded\n{report}",
-            report,
-        )
+    prepared = prepare_sessions(sessions)
     if dry_run:
-        return f"{report}; nothing loaded (--dry-run)"
+        return (
+            f"{len(prepared.sessions)} session(s) conform to the shapes; nothing loaded (--dry-run)"
+        )
     target = open_store(store)
     try:
-        batch: dict[str, Sequence[ox.Quad]] = {vocab.ONTOLOGY_GRAPH: ontology_graph_quads()}
-        batch.update({g.graph: g.quads for g in graphs})
-        target.replace_graphs(batch)
+        summary = write(prepared, target)
     finally:
         target.close()
-    triples = sum(len(g) for g in graphs)
-    return f"loaded {len(graphs)} session(s), {triples} triples, into {target.selector}"
+    return f"{summary} into {target.selector}"
 
 
 def _mapping(path: str | None) -> CodeMapping | None:
