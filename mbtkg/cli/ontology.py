@@ -1,0 +1,141 @@
+"""``mbtkg check``, ``mbtkg concept`` and ``mbtkg ontology diff|export|docs``: the ontology tools."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import BinaryIO
+
+import click
+
+from ..concept_card import concept_card, example_usage_store, format_card
+from ..ontology_diff import diff_ontologies, format_diff
+from ..ontology_docs import build_docs
+from ..ontology_release import FORMATS, export_ontology
+from ..qc import check_ontology, format_report
+from ..reasoning import NO_JAVA
+from ..stores import open_store
+from . import EXIT_FAILED, handle_errors, store_option
+
+ontology_option = click.option(
+    "--ontology",
+    "location",
+    default=None,
+    metavar="DIR_OR_FILE",
+    help="An ontology file (.ttl, .nt, .owl, .jsonld) or a folder of *.ttl files "
+    "(default: the bundled ontology).",
+)
+
+
+@click.command()
+@ontology_option
+@click.option("--no-reasoner", is_flag=True, help="Skip the HermiT consistency check.")
+@handle_errors
+def check(location: str | None, no_reasoner: bool) -> None:
+    """Run the ontology's quality checks: SPARQL checks, three parsers and HermiT.
+
+    Exit status: 0 when every check passes, 1 when any check fails, 2 when the ontology
+    does not parse. Without a Java runtime HermiT is skipped (said on stderr) and the exit
+    status reflects the other checks.
+    """
+    report = check_ontology(location, reasoner=not no_reasoner)
+    if report.reasoner is not None and report.reasoner.status == "skipped":
+        click.echo(NO_JAVA, err=True)
+    click.echo(format_report(report))
+    if not report.passed:
+        sys.exit(EXIT_FAILED)
+
+
+@click.command()
+@click.argument("name")
+@ontology_option
+@store_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@handle_errors
+def concept(name: str, location: str | None, store: str | None, fmt: str) -> None:
+    """Print the concept card of NAME (a label, synonym, local name or CURIE).
+
+    Where the concept is used is looked up in the bundled example sessions, or in the
+    sessions of --store when one is given.
+    """
+    target = open_store(store) if store else example_usage_store()
+    try:
+        card = concept_card(name, ontology=location, usage_store=target)
+    finally:
+        target.close()
+    if fmt == "json":
+        click.echo(json.dumps(dataclasses.asdict(card), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_card(card))
+
+
+@click.group()
+def ontology() -> None:
+    """Compare, export and document versions of the ontology."""
+
+
+@ontology.command()
+@click.argument("old", type=click.Path())
+@click.argument("new", type=click.Path())
+@click.option(
+    "--exit-code", is_flag=True, help="Exit with status 1 when the versions differ (as git diff)."
+)
+@handle_errors
+def diff(old: str, new: str, exit_code: bool) -> None:
+    """List what changed from OLD to NEW (ontology files or folders of *.ttl files)."""
+    result = diff_ontologies(old, new)
+    click.echo(format_diff(result))
+    if exit_code and not result.is_empty:
+        sys.exit(EXIT_FAILED)
+
+
+@ontology.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(FORMATS)),
+    default="ttl",
+    show_default=True,
+    help="ttl (Turtle), owl (RDF/XML) or jsonld (JSON-LD).",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False), default=None, help="File to write (default: stdout)."
+)
+@ontology_option
+@handle_errors
+def export(fmt: str, out: str | None, location: str | None) -> None:
+    """Write the merged ontology as one release file; the same input gives the same bytes."""
+    data = export_ontology(fmt, location=location)
+    if out is None:
+        stdout: BinaryIO = sys.stdout.buffer
+        stdout.write(data)
+        stdout.flush()
+        return
+    Path(out).write_bytes(data)
+    click.echo(f"wrote {out} ({len(data)} bytes, {fmt})", err=True)
+
+
+@ontology.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="docs/ontology",
+    show_default=True,
+    help="Folder to write index.html, hierarchy.png and hierarchy.svg into.",
+)
+@ontology_option
+@handle_errors
+def docs(out: str, location: str | None) -> None:
+    """Generate the HTML reference (pyLODE) and a picture of the class hierarchy."""
+    result = build_docs(out, location=location)
+    click.echo(
+        f"wrote {result.index_html}, {result.hierarchy_png} and {result.hierarchy_svg} "
+        f"({result.classes} classes)"
+    )
+
+
+COMMANDS = [check, concept, ontology]

@@ -1,0 +1,260 @@
+"""Quality checks: the SPARQL checks on broken fixtures, the CLI, and the acceptance tests."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import rdflib
+from click.testing import CliRunner
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
+
+from mbtkg.cli import main
+from mbtkg.errors import QueryError
+from mbtkg.qc import check_ontology, list_checks, parse_check_file
+from mbtkg.reasoning import NO_JAVA, find_java
+from mbtkg.resources import ontology_files, resource_dir
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+ONTO = FIXTURES / "ontology"
+BROKEN = sorted((ONTO / "broken").glob("*.ttl"))
+MBT = rdflib.Namespace("https://w3id.org/mbtkg/ontology#")
+needs_java = pytest.mark.skipif(
+    find_java() is None, reason="HermiT needs a Java runtime (apt-get install default-jre-headless)"
+)
+
+
+def _expected(path: Path) -> str:
+    """The IRI or CURIE a broken fixture names on its '# expect:' line."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# expect:"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError(f"{path} has no '# expect:' line")
+
+
+def test_every_check_file_has_a_header_and_a_broken_fixture() -> None:
+    checks = list_checks()
+    names = {c.name for c in checks}
+    assert len(checks) == 15
+    for c in checks:
+        assert c.title and c.checks and c.fix, c.path
+        assert c.path.name == f"{c.name}-violation.rq"
+    covered = {p.stem.split("--")[0] for p in BROKEN}
+    assert names | {"reasoner"} == covered
+
+
+def test_a_check_file_without_a_fix_line_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "x-violation.rq"
+    bad.write_text("# title: X\n# checks: nothing\nSELECT ?entity WHERE { ?entity ?p ?o }\n")
+    with pytest.raises(QueryError, match=r"x-violation\.rq: the header lacks # fix:"):
+        parse_check_file(bad)
+
+
+def test_the_clean_miniature_passes_every_check() -> None:
+    report = check_ontology(ONTO / "mini.ttl", reasoner=find_java() is not None)
+    assert report.violations == ()
+    assert report.counts.own_classes == 5
+    assert report.counts.object_properties == 1
+    assert report.parsers == ("pyoxigraph", "rdflib", "owlready2")
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=[p.stem for p in BROKEN])
+def test_each_broken_fixture_fails_exactly_its_own_check(path: Path) -> None:
+    check = path.stem.split("--")[0]
+    if check == "reasoner" and find_java() is None:
+        pytest.skip("HermiT needs a Java runtime (apt-get install default-jre-headless)")
+    report = check_ontology(path, reasoner=check == "reasoner")
+    assert {v.check for v in report.violations} == {check}
+    expected = _expected(path)
+    assert expected in {v.curie for v in report.violations} | {v.entity for v in report.violations}
+    for v in report.violations:
+        assert v.fix and v.detail
+        assert v.curie in str(v) and f"[{check}]" in str(v)
+
+
+def test_violations_name_the_label_and_the_fix() -> None:
+    report = check_ontology(ONTO / "broken" / "missing-definition.ttl", reasoner=False)
+    (v,) = report.violations
+    assert v.label == "teleological mode"
+    assert v.curie == "mbt:TeleologicalMode"
+    assert v.detail == "no skos:definition"
+    assert "skos:definition" in v.fix
+
+
+# ---- the command line ----------------------------------------------------------------------
+
+
+def _bundled_counts() -> tuple[int, int]:
+    graph = rdflib.Graph()
+    for path in ontology_files():
+        graph.parse(path, format="turtle")
+    classes = {c for c in graph.subjects(RDF.type, OWL.Class) if isinstance(c, rdflib.URIRef)}
+    return len(classes), len(graph)
+
+
+def test_check_passes_on_the_bundled_ontology_and_prints_its_counts() -> None:
+    result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code == 0, result.output
+    classes, triples = _bundled_counts()
+    assert f"classes: {classes} (" in result.output
+    assert f": {triples} triples" in result.output
+    assert "checks run: " in result.output
+    assert "violations: 0" in result.output
+
+
+def test_check_without_java_says_so_and_still_passes(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["check", "--ontology", str(ONTO / "mini.ttl")], env={"PATH": str(tmp_path)}
+    )
+    assert result.exit_code == 0, result.output
+    assert NO_JAVA in result.stderr
+    assert "checks run: 15 (15 SPARQL checks)" in result.stdout
+
+
+def test_check_without_java_still_fails_on_other_checks(tmp_path: Path) -> None:
+    broken = ONTO / "broken" / "missing-label.ttl"
+    result = CliRunner().invoke(
+        main, ["check", "--ontology", str(broken)], env={"PATH": str(tmp_path)}
+    )
+    assert result.exit_code == 1
+    assert NO_JAVA in result.stderr
+
+
+def test_check_on_a_file_that_does_not_parse_exits_2_naming_file_and_line() -> None:
+    result = CliRunner().invoke(main, ["check", "--ontology", str(ONTO / "unparseable.ttl")])
+    assert result.exit_code == 2
+    assert "unparseable.ttl:8:" in result.stderr
+    assert "does not parse" in result.stderr
+
+
+def test_check_on_a_missing_path_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["check", "--ontology", str(tmp_path / "nope.ttl")])
+    assert result.exit_code == 2
+    assert "no such file or directory" in result.stderr
+
+
+# ---- acceptance: a temporary copy of the bundled ontology, broken three ways ----------------
+
+
+def _copy_ontology(tmp_path: Path) -> Path:
+    target = tmp_path / "ontology"
+    shutil.copytree(resource_dir("ontology"), target)
+    return target
+
+
+def _edit(folder: Path, subject: rdflib.URIRef, edit: object) -> None:
+    """Apply ``edit(graph)`` to the Turtle file of the folder that describes ``subject``."""
+    for path in sorted(folder.glob("*.ttl")):
+        graph = rdflib.Graph().parse(path, format="turtle")
+        if (subject, RDF.type, OWL.Class) in graph:
+            edit(graph)  # type: ignore[operator]
+            graph.serialize(path, format="turtle")
+            return
+    raise AssertionError(f"no file declares {subject}")
+
+
+def test_acceptance_a_removed_definition_fails_naming_the_class(tmp_path: Path) -> None:
+    folder = _copy_ontology(tmp_path)
+    _edit(
+        folder, MBT.EpistemicTrust, lambda g: g.remove((MBT.EpistemicTrust, SKOS.definition, None))
+    )
+    result = CliRunner().invoke(main, ["check", "--ontology", str(folder), "--no-reasoner"])
+    assert result.exit_code == 1, result.output
+    assert "[missing-definition] 'epistemic trust' (mbt:EpistemicTrust): no skos:definition" in (
+        result.output
+    )
+
+
+def test_acceptance_a_duplicate_label_fails_naming_the_class(tmp_path: Path) -> None:
+    folder = _copy_ontology(tmp_path)
+
+    def relabel(g: rdflib.Graph) -> None:
+        g.set((MBT.TeleologicalMode, RDFS.label, rdflib.Literal("psychic equivalence")))
+
+    _edit(folder, MBT.TeleologicalMode, relabel)
+    result = CliRunner().invoke(main, ["check", "--ontology", str(folder), "--no-reasoner"])
+    assert result.exit_code == 1, result.output
+    assert "[duplicate-label] 'psychic equivalence' (mbt:TeleologicalMode)" in result.output
+    assert "[duplicate-label] 'psychic equivalence' (mbt:PsychicEquivalence)" in result.output
+
+
+@needs_java
+def test_acceptance_a_class_under_two_disjoint_parents_is_unsatisfiable(tmp_path: Path) -> None:
+    folder = _copy_ontology(tmp_path)
+    new = MBT.AcceptanceTestMode
+
+    def add_class(g: rdflib.Graph) -> None:
+        source = g.value(MBT.PsychicEquivalence, DCTERMS.source)
+        assert source is not None
+        g.add((new, RDF.type, OWL.Class))
+        g.add((new, RDFS.subClassOf, MBT.PsychicEquivalence))
+        g.add((new, RDFS.subClassOf, MBT.TeleologicalMode))
+        g.add((new, RDFS.label, rdflib.Literal("acceptance test mode")))
+        g.add((new, SKOS.definition, rdflib.Literal("A mode under two disjoint modes.")))
+        g.add((new, DCTERMS.source, source))
+        g.add((new, SKOS.example, rdflib.Literal("None can exist.")))
+
+    _edit(folder, MBT.PsychicEquivalence, add_class)
+    result = CliRunner().invoke(main, ["check", "--ontology", str(folder)])
+    assert result.exit_code == 1, result.output
+    assert "[reasoner] 'acceptance test mode' (mbt:AcceptanceTestMode): HermiT finds" in (
+        result.output
+    )
+    assert "FAILED: 1 violation(s) in 1 check(s): reasoner" in result.output
+
+
+def test_rdflib_and_pyoxigraph_both_name_the_line_of_a_syntax_error(tmp_path: Path) -> None:
+    from mbtkg.ontology_source import OntologyParseError, check_rdflib_parses, read_ontology
+
+    with pytest.raises(OntologyParseError) as ox_err:
+        read_ontology(ONTO / "unparseable.ttl")
+    assert (ox_err.value.parser, ox_err.value.location.line) == ("pyoxigraph", 8)  # type: ignore[union-attr]
+    with pytest.raises(OntologyParseError) as rdflib_err:
+        check_rdflib_parses([ONTO / "unparseable.ttl"])
+    assert (rdflib_err.value.parser, rdflib_err.value.location.line) == ("rdflib", 8)  # type: ignore[union-attr]
+    xml = tmp_path / "broken.owl"
+    xml.write_text(
+        '<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+        '  <rdf:Description rdf:about="http://e/a">\n  </rdf:Descr>\n</rdf:RDF>\n'
+    )
+    with pytest.raises(OntologyParseError, match=r"broken\.owl:4"):
+        read_ontology(xml)
+    with pytest.raises(OntologyParseError, match=r"broken\.owl:4"):
+        check_rdflib_parses([xml])
+
+
+def test_check_refuses_an_unknown_file_type(tmp_path: Path) -> None:
+    odd = tmp_path / "ontology.txt"
+    odd.write_text("not rdf")
+    result = CliRunner().invoke(main, ["check", "--ontology", str(odd)])
+    assert result.exit_code == 2
+    assert "unknown ontology file type '.txt'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("label", "check"),
+    [
+        ("epistemic trust", None),
+        ("MBT-I", None),
+        ("RFQ-8 uncertainty subscale", None),
+        ("Bordin's working alliance", None),
+        ("Epistemic trust", "label-case"),
+        ("Teleological Mode", "label-case"),
+        (" epistemic trust", "label-whitespace"),
+        ("epistemic\ttrust", "label-whitespace"),
+        ("epistemic trust ", "label-whitespace"),
+    ],
+)
+def test_label_rules(label: str, check: str | None, tmp_path: Path) -> None:
+    from mbtkg.ontology_source import read_ontology
+    from mbtkg.qc import run_checks
+
+    text = (ONTO / "mini.ttl").read_text(encoding="utf-8")
+    escaped = label.replace("\t", "\\t")
+    path = tmp_path / "o.ttl"
+    path.write_text(text.replace('rdfs:label "epistemic trust"', f'rdfs:label "{escaped}"'))
+    selected = [c for c in list_checks() if c.name in ("label-case", "label-whitespace")]
+    found = {(v.check, v.curie) for v in run_checks(read_ontology(path), selected)}
+    assert found == ({(check, "mbt:EpistemicTrust")} if check else set())
