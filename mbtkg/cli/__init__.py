@@ -49,8 +49,9 @@ store_option = click.option(
     "store",
     default=None,
     metavar="SELECTOR",
-    help="Where the graph lives: oxigraph:memory (default) or oxigraph:DIR. "
-    "Also read from the MBTKG_STORE environment variable.",
+    help="Where the graph lives: oxigraph:memory (default), oxigraph:DIR, or "
+    "sparql+http(s)://HOST/PATH (server settings from MBTKG_SPARQL_* variables; see "
+    "docs/stores.md). Also read from the MBTKG_STORE environment variable.",
 )
 
 
