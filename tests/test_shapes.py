@@ -81,6 +81,17 @@ def _replace_date(g: SessionGraph) -> SessionGraph:
     )
 
 
+def _shifted_position(g: SessionGraph, annotation: str) -> SessionGraph:
+    """Give an annotation's quote a text position one character off (as a bad import would)."""
+    target = vocab.target_iri(_SID, annotation)
+    pos = target + "/position"
+    g = _with(g, target, vocab.OA + "hasSelector", ox.NamedNode(pos))
+    g = _with(g, pos, vocab.RDF + "type", ox.NamedNode(vocab.OA + "TextPositionSelector"))
+    quote = "I don't know yet"
+    g = _with(g, pos, vocab.OA + "start", ox.Literal(1))
+    return _with(g, pos, vocab.OA + "end", ox.Literal(1 + len(quote)))
+
+
 #: shape -> (why YAML cannot produce it, valid fixture to start from, edit, expected pairs).
 #: Lines refer to tests/fixtures/valid/two-annotators.yaml: session 2, P-dee 4, turns 10-12,
 #: annotation x1 14.
@@ -125,6 +136,12 @@ QUAD_CASES: dict[str, tuple[str, str, Callable[[SessionGraph], SessionGraph], Ex
         "two-annotators.yaml",
         lambda g: _without(g, vocab.annotation_iri(_SID, "x1"), vocab.OA + "hasBody"),
         {("mbtsh:Annotation-body", 14)},
+    ),
+    "mbtsh:Annotation-position": (
+        "YAML has no field for text positions; only importers (QDPX) write them",
+        "two-annotators.yaml",
+        lambda g: _shifted_position(g, "x2"),
+        {("mbtsh:Annotation-position", 15)},
     ),
     "mbtsh:Annotation-target": (
         "the writer gives every annotation a target",
