@@ -13,17 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import MbtkgError
+from .errors import MissingExtraError
 from .queries import run_query
 from .stores.base import Rows, Store
 
 INSTALL_HINT = "pip install 'mbtkg[dataframes]'"
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _DATE_TYPES = frozenset({_XSD + "date", _XSD + "dateTime"})
-
-
-class MissingExtraError(MbtkgError):
-    """An optional dependency (an "extra") is not installed."""
 
 
 def _pandas() -> Any:

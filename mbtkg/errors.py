@@ -73,3 +73,10 @@ class QueryError(MbtkgError):
 
 class ResourceError(MbtkgError):
     """A bundled resource (ontology, shapes, queries, examples) is missing or broken."""
+
+
+class MissingExtraError(MbtkgError):
+    """An optional dependency (an "extra", such as ``plots`` or ``docs``) is not installed.
+
+    The message names the extra and the pip command that installs it.
+    """

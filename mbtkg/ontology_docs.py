@@ -14,16 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import MbtkgError
+from .errors import MbtkgError, MissingExtraError
 from .hierarchy_picture import draw_hierarchy
 from .ontology_release import export_ontology, release_graph, version_info
 from .ontology_source import read_ontology
 
 INSTALL_HINT = "pip install 'mbtkg[docs]'"
-
-
-class MissingExtraError(MbtkgError):
-    """An optional dependency (an "extra") is not installed."""
 
 
 @dataclass(frozen=True)

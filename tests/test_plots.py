@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from mbtkg.analysis import session_data
 from mbtkg.cli import main
 from mbtkg.errors import InputError, UnknownNameError
-from mbtkg.plots import MissingExtra, plot_timeline, plot_transitions
+from mbtkg.plots import MissingExtraError, plot_timeline, plot_transitions
 from mbtkg.plots.timeline import abbreviations, window
 from mbtkg.stores import Store
 
@@ -99,7 +99,7 @@ def test_missing_matplotlib_is_one_sentence(
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
-    with pytest.raises(MissingExtra, match=r"pip install 'mbtkg\[plots\]'"):
+    with pytest.raises(MissingExtraError, match=r"pip install 'mbtkg\[plots\]'"):
         plot_timeline(store, "susan-12", tmp_path / "x.png")
 
 

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, MbtkgError
+from ..errors import InputError, MissingExtraError
 
 FORMATS = ("png", "svg")
 
@@ -27,19 +27,15 @@ FAMILY_COLOURS: dict[str, tuple[str, ...]] = {
 ROLE_COLOURS = {"patient": "#CC79A7", "therapist": "#555555", None: "#AAAAAA"}
 
 
-class MissingExtra(MbtkgError):
-    """An optional dependency is not installed."""
-
-
 def pyplot() -> Any:
     """matplotlib.pyplot on the Agg backend (no display needed).
 
-    Raises MissingExtra with the install command when matplotlib is absent.
+    Raises MissingExtraError with the install command when matplotlib is absent.
     """
     try:
         import matplotlib
     except ImportError:
-        raise MissingExtra(
+        raise MissingExtraError(
             "drawing pictures needs matplotlib, which is not installed; "
             "install it with: pip install 'mbtkg[plots]'"
         ) from None

@@ -102,7 +102,7 @@ def plot_timeline(
 
     ``turns=(first, last)`` draws only that stretch (codes reaching into it are cut at its
     edges), which keeps long sessions readable. Raises InputError for a stretch outside the
-    session, UnknownNameError for an unknown session, MissingExtra without matplotlib.
+    session, UnknownNameError for an unknown session, MissingExtraError without matplotlib.
     """
     data = session_data(store, session)
     if turns is not None:

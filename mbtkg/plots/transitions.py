@@ -31,7 +31,7 @@ def plot_transitions(
     """Draw the transition diagram of a session or a patient's sessions to PNG or SVG.
 
     Raises InputError when no coder coded any mode or mentalizing in scope, UnknownNameError
-    for an unknown session, patient or annotator, MissingExtra without matplotlib.
+    for an unknown session, patient or annotator, MissingExtraError without matplotlib.
     """
     matrices = transition_matrices(store, session=session, patient=patient, annotator=annotator)
     if not matrices or not matrices[0].states:
