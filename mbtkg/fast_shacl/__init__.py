@@ -1,0 +1,14 @@
+"""Fast SHACL validation: SHACL Core shapes compiled to SPARQL and run by Oxigraph.
+
+pySHACL stays the reference engine. The compiler handles the subset of SHACL Core that
+mbtkg's shapes use; any shape outside it is validated by pySHACL (``CompiledShapes.fell_back``
+names them), so nothing is skipped. Results are :class:`mbtkg.validate.Violation` objects with
+the same (focus, path, component, shape) keys as pySHACL's.
+"""
+
+from __future__ import annotations
+
+from .compiler import CompiledShapes, compile_shapes
+from .engine import FastValidator, default_compiled
+
+__all__ = ["CompiledShapes", "FastValidator", "compile_shapes", "default_compiled"]

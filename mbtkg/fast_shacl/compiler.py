@@ -1,0 +1,282 @@
+"""Compile SHACL Core shapes into SPARQL queries that return exactly the violating nodes.
+
+Every supported constraint becomes one branch ``{ ... BIND(k AS ?k) }`` that binds ``?this``
+(the focus node) and, where SHACL reports one, ``?value``; all branches are joined by
+``UNION`` into a single query run once per session. ``sh:sparql`` constraints run as their
+own queries. Shapes the compiler cannot handle are cut out into a smaller shapes graph for
+pySHACL (see :func:`fallback_shapes`).
+
+The data graph is the session's triples plus the ontology, as pySHACL sees it with
+``ont_graph``: ``sh:class`` and ``sh:targetClass`` follow ``rdfs:subClassOf*`` there.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import rdflib
+
+from .. import vocab
+from .shapes import SH, Shape, read_shapes, shape_name
+
+_TYPE_PATH = f"<{vocab.RDF}type>/<{vocab.RDFS}subClassOf>*"
+_PATHLESS = {"ClassConstraintComponent", "OrConstraintComponent"}
+
+
+@dataclass(frozen=True)
+class Branch:
+    """What one compiled constraint reports: shape, component, path, message."""
+
+    shape: str
+    component: str
+    path: str | None
+    message: str | None
+    value_is_focus: bool = False
+
+
+@dataclass(frozen=True)
+class SparqlCheck:
+    """An ``sh:sparql`` constraint: its focus query, its own query, and what it reports."""
+
+    focus_query: str
+    query: str
+    branch: Branch
+
+
+@dataclass(frozen=True)
+class CompiledShapes:
+    """The compiled form of a shapes graph; plain strings, so it crosses process boundaries."""
+
+    query: str | None
+    branches: tuple[Branch, ...]
+    sparql: tuple[SparqlCheck, ...]
+    fallback_turtle: str | None
+    fell_back: tuple[tuple[str, str], ...]  # (shape, reason)
+
+
+def _term(node: rdflib.term.Node) -> str:
+    return node.n3()
+
+
+def _focus(shape: Shape, by_node: dict[rdflib.term.Node, Shape]) -> str:
+    targets = list(shape.targets)
+    for parent in shape.parents:
+        targets += by_node[parent].targets
+    parts: list[str] = []
+    for kind, iri in sorted(set(targets)):
+        if kind == "targetClass":
+            parts.append(f"{{ ?this {_TYPE_PATH} <{iri}> }}")
+        elif kind == "targetObjectsOf":
+            parts.append(f"{{ ?t_s <{iri}> ?this }}")
+        elif kind == "targetSubjectsOf":
+            parts.append(f"{{ ?this <{iri}> ?t_o }}")
+        else:
+            parts.append(f"{{ VALUES ?this {{ <{iri}> }} }}")
+    if not parts:
+        return "FILTER (false)"
+    return "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(parts) + " } }"
+
+
+def _not_instance(var: str, cls: str) -> str:
+    return f"NOT EXISTS {{ {var} {_TYPE_PATH} <{cls}> }}"
+
+
+def _property_branches(shape: Shape, focus: str) -> list[tuple[str, str]]:
+    """(component, SPARQL group) pairs for the constraints of one property shape."""
+    p = f"<{shape.path}>"
+    values = f"{focus} ?this {p} ?value ."
+    out: list[tuple[str, str]] = []
+    for n in shape.params.get("minCount", []):
+        out.append(("MinCountConstraintComponent",
+                    f"{{ SELECT ?this (COUNT(DISTINCT ?v) AS ?c) WHERE {{ {focus} OPTIONAL {{ ?this {p} ?v }} }} GROUP BY ?this }} FILTER (?c < {_term(n)})"))  # fmt: skip
+    for n in shape.params.get("maxCount", []):
+        out.append(("MaxCountConstraintComponent",
+                    f"{{ SELECT ?this WHERE {{ {focus} ?this {p} ?v }} GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {_term(n)}) }}"))  # fmt: skip
+    for dt in shape.params.get("datatype", []):
+        d = f"<{dt}>"
+        valid = (
+            "true"
+            if str(dt) == vocab.XSD + "string"
+            else f"COALESCE(isLiteral({d}(STR(?value))), false)"
+        )
+        out.append(("DatatypeConstraintComponent",
+                    f"{values} FILTER (!(isLiteral(?value) && datatype(?value) = {d} && {valid}))"))  # fmt: skip
+    for cls in shape.params.get("class", []):
+        out.append(
+            ("ClassConstraintComponent", f"{values} FILTER ({_not_instance('?value', str(cls))})")
+        )
+    comparisons = {
+        "minInclusive": ">=",
+        "maxInclusive": "<=",
+        "minExclusive": ">",
+        "maxExclusive": "<",
+    }
+    for name, op in comparisons.items():
+        for bound in shape.params.get(name, []):
+            component = name[0].upper() + name[1:] + "ConstraintComponent"
+            out.append(
+                (component, f"{values} FILTER (!COALESCE(?value {op} {_term(bound)}, false))")
+            )
+    for n in shape.params.get("minLength", []):
+        out.append(("MinLengthConstraintComponent",
+                    f"{values} FILTER (isBlank(?value) || STRLEN(STR(?value)) < {_term(n)})"))  # fmt: skip
+    for n in shape.params.get("maxLength", []):
+        out.append(("MaxLengthConstraintComponent",
+                    f"{values} FILTER (isBlank(?value) || STRLEN(STR(?value)) > {_term(n)})"))  # fmt: skip
+    for name, op in (("lessThanOrEquals", "<="), ("lessThan", "<")):
+        for other in shape.params.get(name, []):
+            component = name[0].upper() + name[1:] + "ConstraintComponent"
+            out.append((component,
+                        f"{values} ?this <{other}> ?o FILTER (!COALESCE(?value {op} ?o, false))"))  # fmt: skip
+    if shape.qualified_class is not None:
+        q = f"?this {p} ?q . ?q {_TYPE_PATH} <{shape.qualified_class}>"
+        count = f"{{ SELECT ?this (COUNT(DISTINCT ?q) AS ?c) WHERE {{ {focus} OPTIONAL {{ {q} }} }} GROUP BY ?this }}"
+        for n in shape.params.get("qualifiedMinCount", []):
+            out.append(
+                ("QualifiedMinCountConstraintComponent", f"{count} FILTER (?c < {_term(n)})")
+            )
+        for n in shape.params.get("qualifiedMaxCount", []):
+            out.append(
+                ("QualifiedMaxCountConstraintComponent", f"{count} FILTER (?c > {_term(n)})")
+            )
+    if shape.classes_in_or is not None:
+        none = " && ".join(_not_instance("?value", c) for c in shape.classes_in_or) or "true"
+        out.append(("OrConstraintComponent", f"{values} FILTER ({none})"))
+    return out
+
+
+def _node_branches(shape: Shape, focus: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for cls in shape.params.get("class", []):
+        out.append(("ClassConstraintComponent",
+                    f"{focus} FILTER ({_not_instance('?this', str(cls))}) BIND (?this AS ?value)"))  # fmt: skip
+    if shape.classes_in_or is not None:
+        none = " && ".join(_not_instance("?this", c) for c in shape.classes_in_or) or "true"
+        out.append(("OrConstraintComponent", f"{focus} FILTER ({none}) BIND (?this AS ?value)"))
+    return out
+
+
+def compile_shapes(g: rdflib.Graph) -> CompiledShapes:
+    """Compile a shapes graph; shapes outside the supported subset go to the fallback graph.
+
+    >>> from mbtkg.validate import _shapes_graph
+    >>> compile_shapes(_shapes_graph()).fell_back
+    ()
+    """
+    shapes = read_shapes(g)
+    by_node = {s.node: s for s in shapes}
+    branches: list[Branch] = []
+    groups: list[str] = []
+    checks: list[SparqlCheck] = []
+    fell_back: list[tuple[str, str]] = []
+    for shape in shapes:
+        if shape.unsupported:
+            fell_back.append((shape.name, "; ".join(sorted(set(shape.unsupported)))))
+            continue
+        focus = _focus(shape, by_node)
+        if shape.is_property:
+            path = shape.path
+            compiled = _property_branches(shape, focus)
+        else:
+            path = None
+            compiled = _node_branches(shape, focus)
+        for component, group in compiled:
+            k = len(branches)
+            branches.append(
+                Branch(
+                    shape=shape.name,
+                    component=f"sh:{component}",
+                    path=path if component not in _PATHLESS or shape.is_property else None,
+                    message=shape.message,
+                    value_is_focus=not shape.is_property and component in _PATHLESS,
+                )
+            )
+            groups.append(f"{{ {group} BIND ({k} AS ?k) }}")
+        for constraint, text, message in shape.sparql:
+            named = isinstance(constraint, rdflib.URIRef)
+            branch = Branch(
+                shape=shape_name(constraint) if named else shape.name,
+                component="sh:SPARQLConstraintComponent",
+                path=path,
+                message=message or shape.message,
+            )
+            focus_query = f"SELECT DISTINCT ?this WHERE {{ {focus} }}"
+            query_text = without_not_exists(text.replace("$this", "?this"))
+            checks.append(SparqlCheck(focus_query, query_text, branch))
+    query = None
+    if groups:
+        query = "SELECT DISTINCT ?k ?this ?value WHERE {\n" + "\nUNION\n".join(groups) + "\n}"
+    fallback = fallback_shapes(g, [s for s in shapes if s.unsupported], by_node)
+    return CompiledShapes(query, tuple(branches), tuple(checks), fallback, tuple(fell_back))
+
+
+def fallback_shapes(
+    g: rdflib.Graph, shapes: list[Shape], by_node: dict[rdflib.term.Node, Shape]
+) -> str | None:
+    """A shapes graph (Turtle) holding only the given shapes, with the targets they need."""
+    if not shapes:
+        return None
+    out = rdflib.Graph()
+    compiled = {s.node for s in by_node.values() if not s.unsupported}
+
+    def copy(node: rdflib.term.Node, *, top: bool) -> None:
+        for p, o in g.predicate_objects(node):
+            if top and p == SH.property and o in compiled:
+                continue
+            out.add((node, p, o))
+            if isinstance(o, rdflib.BNode) or (p == SH.sparql and (o, None, None) in g):
+                copy(o, top=False)
+
+    for shape in shapes:
+        copy(shape.node, top=True)
+        for parent in shape.parents:
+            out.add((parent, rdflib.RDF.type, SH.NodeShape))
+            out.add((parent, SH.property, shape.node))
+            for p, o in g.predicate_objects(parent):
+                if str(p).startswith(vocab.SH + "target"):
+                    out.add((parent, p, o))
+    return out.serialize(format="turtle")
+
+
+_NOT_EXISTS = re.compile(r"FILTER\s+NOT\s+EXISTS\s*\{", re.IGNORECASE)
+_VAR = re.compile(r"[?$]([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def without_not_exists(query: str) -> str:
+    """Rewrite one top-level ``FILTER NOT EXISTS { P }`` as ``OPTIONAL { P } FILTER (!BOUND(?v))``.
+
+    Oxigraph evaluates ``NOT EXISTS`` once per row and slowly (0.5-1 s for the quote check of
+    one 200-turn session, against 9 ms for the left join). The two mean the same when ``P`` is
+    a plain group of triple patterns and filters, and ``?v`` is a variable of one of its triple
+    patterns that appears nowhere else in the query; otherwise the query is returned unchanged.
+
+    >>> without_not_exists("SELECT ?x WHERE { ?x a ?c FILTER NOT EXISTS { ?x <p> ?y } }")
+    'SELECT ?x WHERE { ?x a ?c OPTIONAL { ?x <p> ?y } FILTER (!BOUND(?y)) }'
+    """
+    matches = list(_NOT_EXISTS.finditer(query))
+    bare = re.sub(r"<[^<>\s]*>", "", query)
+    if len(matches) != 1 or any(c in bare for c in "\"'#"):
+        return query
+    m = matches[0]
+    depth = query[: m.start()].count("{") - query[: m.start()].count("}")
+    if depth != 1:
+        return query
+    close = m.end()
+    level = 1
+    while close < len(query) and level:
+        level += {"{": 1, "}": -1}.get(query[close], 0)
+        close += 1
+    inner = query[m.end() : close - 1]
+    if (
+        level
+        or "{" in inner
+        or re.search(r"\b(OPTIONAL|BIND|VALUES|UNION|MINUS|GRAPH|SERVICE)\b", inner, re.IGNORECASE)
+    ):
+        return query
+    patterns = re.split(r"\bFILTER\b", inner, flags=re.IGNORECASE)[0]
+    outside = set(_VAR.findall(query[: m.start()] + query[close:]))
+    fresh = [v for v in _VAR.findall(patterns) if v not in outside]
+    if not fresh:
+        return query
+    return f"{query[: m.start()]}OPTIONAL {{{inner}}} FILTER (!BOUND(?{fresh[0]})){query[close:]}"

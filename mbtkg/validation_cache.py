@@ -1,0 +1,109 @@
+"""Remember validation results by content, so unchanged sessions are not validated again.
+
+The key of a file is a SHA-256 over its bytes, the bytes of the shapes and ontology files,
+the mbtkg version and the engine. Change any of them and the file is validated afresh. An
+entry stores the violations without the file name, so a copied or renamed file hits too.
+Entries are small JSON files in one directory; a damaged entry counts as a miss.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from .errors import MbtkgError
+from .resources import ontology_files, shape_files
+from .validate import Violation
+
+_FORMAT = "mbtkg-validation-cache-1"
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/mbtkg/validation``, or ``~/.cache/mbtkg/validation``."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mbtkg" / "validation"
+
+
+@lru_cache(maxsize=1)
+def rules_fingerprint() -> str:
+    """A hash of everything besides the file that decides its validation result."""
+    digest = hashlib.sha256(_FORMAT.encode())
+    try:
+        digest.update(version("mbtkg").encode())
+    except PackageNotFoundError:  # pragma: no cover - a bare checkout
+        digest.update(b"unknown")
+    for path in [*shape_files(), *ontology_files()]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class CachedResult:
+    """What the cache remembers of one file: its session id and violations (source blank)."""
+
+    session_id: str
+    violations: tuple[Violation, ...]
+
+
+class ValidationCache:
+    """A directory of validation results keyed by content hash.
+
+    >>> import tempfile
+    >>> cache = ValidationCache(tempfile.mkdtemp())
+    >>> key = cache.key(b"session: {}", engine="fast")
+    >>> cache.get(key, source="s.yaml") is None
+    True
+    """
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise MbtkgError(
+                f"cannot create the validation cache directory {self.directory}: {exc.strerror}; "
+                "choose another with --cache DIR or turn it off with --no-cache"
+            ) from None
+
+    def key(self, content: bytes, *, engine: str) -> str:
+        """The cache key of a file's bytes under the current shapes, ontology and engine."""
+        digest = hashlib.sha256(rules_fingerprint().encode())
+        digest.update(engine.encode())
+        digest.update(b"\0")
+        digest.update(content)
+        return digest.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, key: str, *, source: str) -> CachedResult | None:
+        """The remembered result, with each violation's source set to ``source``; else None."""
+        try:
+            data = json.loads(self._path(key).read_text(encoding="utf-8"))
+            violations = tuple(
+                Violation(**{**item, "source": source}) for item in data["violations"]
+            )
+            return CachedResult(str(data["session_id"]), violations)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, key: str, result: CachedResult) -> None:
+        """Remember a result; a write that fails is ignored (the cache is only a shortcut)."""
+        body = {
+            "session_id": result.session_id,
+            "violations": [{**dataclasses.asdict(v), "source": ""} for v in result.violations],
+        }
+        path = self._path(key)
+        try:
+            path.parent.mkdir(exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(body), encoding="utf-8")
+            tmp.replace(path)
+        except OSError:
+            pass

@@ -1,0 +1,84 @@
+"""``mbtkg bench --json`` on a tiny corpus: the keys are there and the values make sense.
+
+No timing is asserted: only that each figure was measured, is positive, and that the engines
+compared gave the same answers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from mbtkg.cli import main
+from mbtkg.concepts import default_ontology_quads
+from mbtkg.queries import list_queries
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    work = tmp_path_factory.mktemp("bench")
+    args = ["bench", "--sessions", "2", "--repeat", "1", "--pyshacl-cap", "1", "--rdflib-cap", "2"]
+    args += ["--rdflib-timeout", "10", "--turns", "12", "--workdir", str(work), "--json"]
+    run = CliRunner().invoke(main, args)
+    assert run.exit_code == 0, run.output
+    assert list(work.iterdir()) == []  # the temporary corpus and stores are gone
+    data: dict[str, Any] = json.loads(run.output)
+    return data
+
+
+def test_top_level_keys(result: dict[str, Any]) -> None:
+    assert {"sessions", "machine", "corpus", "load", "validation", "queries", "memory", "ratios",
+            "targets", "met"} <= set(result)  # fmt: skip
+    assert result["sessions"] == 2
+    assert result["machine"]["nproc"] >= 1
+    assert result["machine"]["versions"]["pyoxigraph"] != "absent"
+
+
+def test_load_figures(result: dict[str, Any]) -> None:
+    load = result["load"]
+    assert load["quads"] == result["corpus"]["triples"] + len(default_ontology_quads())
+    for key in ("read_s", "to_rdf_s", "write_s", "validate_fast_s", "load_fast_path_s",
+                "raw_bulk_load_s", "raw_extend_s"):  # fmt: skip
+        assert load[key] > 0, key
+    assert result["ratios"]["load_vs_raw"] == pytest.approx(
+        load["load_fast_path_s"] / load["raw_bulk_load_s"], rel=1e-2
+    )
+    assert load["load_api_engine"] in ("fast", "pyshacl")
+
+
+def test_validation_figures(result: dict[str, Any]) -> None:
+    v = result["validation"]
+    assert v["compared_sessions"] == 1
+    assert v["identical"] is True
+    assert v["violations"] == 0  # a generated corpus without planted errors is clean
+    assert v["pyshacl_subset_s"] > 0 and v["fast_subset_s"] > 0
+    assert result["ratios"]["validation_speedup_vs_pyshacl"] == pytest.approx(
+        v["pyshacl_subset_s"] / v["fast_subset_s"], rel=1e-2
+    )
+    assert v["fell_back"] == []
+
+
+def test_every_query_is_measured_and_the_engines_agree(result: dict[str, Any]) -> None:
+    rows = result["queries"]
+    assert {r["query"] for r in rows} == {q.name for q in list_queries()}
+    for r in rows:
+        assert r["rows"] == r["raw_rows"], r["query"]  # mbtkg and raw Oxigraph: same answer
+        assert r["mbtkg_s"] > 0 and r["raw_s"] > 0
+        assert r["rdflib_timed_out"] or r["rdflib_s"] > 0
+    slowest = max(r["mbtkg_s"] for r in rows)
+    assert result["ratios"]["slowest_query_s"] == pytest.approx(slowest, abs=1e-4)
+
+
+def test_memory_is_reported(result: dict[str, Any]) -> None:
+    assert result["memory"]["self_mb"] > 10
+    assert "ru_maxrss" in result["memory"]["measured"]
+
+
+def test_bench_refuses_no_sessions(tmp_path: Path) -> None:
+    run = CliRunner().invoke(main, ["bench", "--sessions", "0"])
+    assert run.exit_code == 2
+    assert "0" in run.output
