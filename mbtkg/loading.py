@@ -97,6 +97,10 @@ def validate_files(
     return validate_graphs(graphs, index=index), errors
 
 
+#: The SHACL engine loads use unless told otherwise (see ``mbtkg.validate.ENGINES``).
+DEFAULT_ENGINE = "fast"
+
+
 def ontology_graph_quads() -> list[ox.Quad]:
     """The ontology as quads of the store's ontology graph."""
     return list(default_ontology_quads())
@@ -119,6 +123,7 @@ def prepare(
     skip_invalid: bool = False,
     index: ConceptIndex | None = None,
     progress: Progress | None = None,
+    engine: str = DEFAULT_ENGINE,
 ) -> PreparedLoad:
     """Read and validate session files; nothing is written yet (see ``write`` and ``load``).
 
@@ -129,7 +134,13 @@ def prepare(
     report = progress or _no_progress
     graphs, errors = read_graphs(list(paths), index=index, progress=report)
     return prepare_graphs(
-        graphs, errors, skip_invalid=skip_invalid, index=index, progress=report, started=started
+        graphs,
+        errors,
+        skip_invalid=skip_invalid,
+        index=index,
+        progress=report,
+        started=started,
+        engine=engine,
     )
 
 
@@ -138,6 +149,7 @@ def prepare_sessions(
     *,
     index: ConceptIndex | None = None,
     progress: Progress | None = None,
+    engine: str = DEFAULT_ENGINE,
 ) -> PreparedLoad:
     """Validate sessions already read into the model (by an importer); nothing is written yet.
 
@@ -147,7 +159,9 @@ def prepare_sessions(
     graphs = [session_to_rdf(s) for s in sessions]
     if not graphs:
         raise InputError("no sessions to load")
-    return prepare_graphs(graphs, [], index=index, progress=progress, started=started)
+    return prepare_graphs(
+        graphs, [], index=index, progress=progress, started=started, engine=engine
+    )
 
 
 def prepare_graphs(
@@ -158,14 +172,19 @@ def prepare_graphs(
     index: ConceptIndex | None = None,
     progress: Progress | None = None,
     started: float | None = None,
+    engine: str = DEFAULT_ENGINE,
 ) -> PreparedLoad:
-    """Validate session graphs and assemble the one write that loads them with the ontology."""
+    """Validate session graphs and assemble the one write that loads them with the ontology.
+
+    ``engine`` is the SHACL engine: ``"fast"`` (the default; shapes compiled to SPARQL, checked
+    against the reference by a differential test) or ``"pyshacl"`` (the reference itself).
+    """
     started = time.perf_counter() if started is None else started
     report = progress or _no_progress
     if errors and not skip_invalid:
         raise LoadInputError(errors)
     report("validate", 0, 1)
-    validation = validate_graphs(graphs, index=index)
+    validation = validate_graphs(graphs, index=index, engine=engine)
     report("validate", 1, 1)
     invalid = {v.source for v in validation.violations}
     if invalid and not skip_invalid:
@@ -213,6 +232,7 @@ def load(
     skip_invalid: bool = False,
     index: ConceptIndex | None = None,
     progress: Progress | None = None,
+    engine: str = DEFAULT_ENGINE,
 ) -> LoadSummary:
     """Validate session files and write them, with the ontology, to a store in one operation.
 
@@ -221,7 +241,9 @@ def load(
     and named in the summary instead. ``progress`` is called as files are read, validated and
     written (see ``Progress``). Loading the same files again leaves the store as it was.
     """
-    prepared = prepare(paths, skip_invalid=skip_invalid, index=index, progress=progress)
+    prepared = prepare(
+        paths, skip_invalid=skip_invalid, index=index, progress=progress, engine=engine
+    )
     return write(prepared, store, progress=progress)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -125,8 +126,22 @@ def _term(p: Parameter, raw: str, index: ConceptIndex, query: str) -> ox.NamedNo
 
 
 def parse_query_file(path: str | Path) -> CompetencyQuery:
-    """Read a query file and its header. Raises QueryError when the header is incomplete."""
+    """Read a query file and its header. Raises QueryError when the header is incomplete.
+
+    Parsed files are remembered by path, modification time and size, so running a query many
+    times reads its file once; an edited file is read again.
+    """
     path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise QueryError(f"{path}: cannot read the query file: {exc.strerror}") from None
+    return _parse_cached(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _parse_cached(name: str, _mtime_ns: int, _size: int) -> CompetencyQuery:
+    path = Path(name)
     text = path.read_text(encoding="utf-8")
     fields: dict[str, list[str]] = {"title": [], "question": [], "param": [], "example": []}
     for line in text.splitlines():

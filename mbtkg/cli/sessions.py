@@ -8,11 +8,12 @@ import click
 
 from ..fast_shacl import default_compiled
 from ..fast_shacl.parallel import validate_paths
-from ..loading import LoadInputError, load, validate_files
+from ..loading import DEFAULT_ENGINE, LoadInputError, load, validate_files
 from ..stores import open_store
 from ..validate import ENGINES
 from ..validation_cache import ValidationCache, default_cache_dir
 from . import EXIT_FAILED, EXIT_INPUT, handle_errors, store_option
+from .stores import progress_bar
 
 
 @click.command()
@@ -72,12 +73,25 @@ def validate(
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @store_option
 @click.option("--skip-invalid", is_flag=True, help="Load the valid files and skip the others.")
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default=DEFAULT_ENGINE,
+    show_default=True,
+    help="SHACL engine: fast (compiled to SPARQL; checked against the reference in the tests) "
+    "or pyshacl (the reference).",
+)
 @handle_errors
-def load_command(paths: tuple[str, ...], store: str | None, skip_invalid: bool) -> None:
+def load_command(
+    paths: tuple[str, ...], store: str | None, skip_invalid: bool, engine: str
+) -> None:
     """Validate session files and load them into a store, all or nothing."""
     target = open_store(store)
     try:
-        summary = load(paths, target, skip_invalid=skip_invalid)
+        with progress_bar() as progress:
+            summary = load(
+                paths, target, skip_invalid=skip_invalid, engine=engine, progress=progress
+            )
     except LoadInputError as exc:
         click.echo(f"error: nothing was loaded:\n{exc}", err=True)
         sys.exit(EXIT_INPUT)

@@ -90,22 +90,33 @@ class OxigraphStore:
             raise StoreError(f"cannot open the store at {self.path}: {exc}") from None
 
     def replace_graphs(self, graphs: Mapping[str, Sequence[ox.Quad]]) -> None:
-        if not graphs:
+        """Replace each named graph by the given quads, all in one transaction.
+
+        A graph that already holds exactly these quads is left alone (so reloading the same
+        sessions, or the unchanged ontology, writes nothing). When none of the remaining graphs
+        exists yet, the quads are added with one transactional ``extend``; otherwise one SPARQL
+        Update drops and inserts them all.
+        """
+        changed = {g: q for g, q in graphs.items() if not self._holds_exactly(g, q)}
+        if not changed:
             return
-        parts = [f"DROP SILENT GRAPH <{g}>" for g in graphs]
-        body: list[str] = []
-        for g, quads in graphs.items():
-            if quads:
-                triples = " .\n".join(f"{q.subject} {q.predicate} {q.object}" for q in quads)
-                body.append(f"GRAPH <{g}> {{\n{triples} .\n}}")
-        if body:
-            parts.append("INSERT DATA {\n" + "\n".join(body) + "\n}")
         try:
-            self._store.update(" ;\n".join(parts))
+            if not any(self._store.contains_named_graph(ox.NamedNode(g)) for g in changed):
+                self._store.extend([q for quads in changed.values() for q in quads])
+            else:
+                self._store.update(_replace_request(changed))
         except (OSError, SyntaxError, ValueError) as exc:
             raise StoreError(f"the store refused the write, nothing was changed: {exc}") from None
         if self.path is not None:
             self._store.flush()
+
+    def _holds_exactly(self, graph: str, quads: Sequence[ox.Quad]) -> bool:
+        node = ox.NamedNode(graph)
+        if not self._store.contains_named_graph(node):
+            return False
+        if self.graph_size(graph) != len(set(quads)):
+            return False
+        return all(q in self._store for q in quads)
 
     def drop_graph(self, graph: str) -> bool:
         node = ox.NamedNode(graph)
@@ -181,3 +192,16 @@ class OxigraphStore:
         if self.path is not None:
             self._store.flush()
         del self._store
+
+
+def _replace_request(graphs: Mapping[str, Sequence[ox.Quad]]) -> str:
+    """One SPARQL Update that drops each graph and inserts its new quads."""
+    parts = [f"DROP SILENT GRAPH <{g}>" for g in graphs]
+    body: list[str] = []
+    for g, quads in graphs.items():
+        if quads:
+            triples = " .\n".join(f"{q.subject} {q.predicate} {q.object}" for q in quads)
+            body.append(f"GRAPH <{g}> {{\n{triples} .\n}}")
+    if body:
+        parts.append("INSERT DATA {\n" + "\n".join(body) + "\n}")
+    return " ;\n".join(parts)
