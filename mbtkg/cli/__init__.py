@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeVar
 
 import click
 
 from ..errors import MbtkgError, ValidationFailed
+from ..stores.base import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,6 +55,32 @@ store_option = click.option(
     "sparql+http(s)://HOST/PATH (server settings from MBTKG_SPARQL_* variables; see "
     "docs/stores.md). Also read from the MBTKG_STORE environment variable.",
 )
+
+
+@contextmanager
+def loaded_store(
+    selector: str | None, load_paths: Sequence[str], *, purpose: str = "analysing"
+) -> Iterator[Store]:
+    """Open a store and load files into it first if asked; an empty memory store gets the examples.
+
+    A command run on the default in-memory store would otherwise always answer from nothing.
+    """
+    from ..loading import load, session_ids
+    from ..resources import example_sessions
+    from ..stores import open_store
+
+    target = open_store(selector)
+    try:
+        if load_paths:
+            load(load_paths, target)
+        elif target.selector == "oxigraph:memory" and not session_ids(target):
+            click.echo(
+                f"(the in-memory store is empty: {purpose} the bundled example sessions)", err=True
+            )
+            load(example_sessions(), target)
+        yield target
+    finally:
+        target.close()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

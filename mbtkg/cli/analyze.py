@@ -5,8 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -26,30 +25,9 @@ from ..analysis import (
     unrepaired,
 )
 from ..analysis.agreement import LEVELS
-from ..loading import load, session_ids
-from ..resources import example_sessions
-from ..stores import Store, open_store
 from ..stores.base import Rows, Term
-from . import handle_errors, store_option
+from . import handle_errors, loaded_store, store_option
 from .render import FORMATS, render
-
-
-@contextmanager
-def loaded_store(selector: str | None, load_paths: Sequence[str]) -> Iterator[Store]:
-    """Open a store, load files into it first if asked; an empty in-memory store gets the examples."""
-    target = open_store(selector)
-    try:
-        if load_paths:
-            load(load_paths, target)
-        elif target.selector == "oxigraph:memory" and not session_ids(target):
-            click.echo(
-                "(the in-memory store is empty: analysing the bundled example sessions)", err=True
-            )
-            load(example_sessions(), target)
-        yield target
-    finally:
-        target.close()
-
 
 load_option = click.option(
     "--load",

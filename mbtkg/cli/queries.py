@@ -5,11 +5,8 @@ from __future__ import annotations
 import click
 
 from ..errors import QueryError
-from ..loading import load, session_ids
 from ..queries import get_query, list_queries, run_query
-from ..resources import example_sessions
-from ..stores import open_store
-from . import handle_errors, store_option
+from . import handle_errors, loaded_store, store_option
 from .render import FORMATS, render
 
 
@@ -67,18 +64,8 @@ def query(
     if name is None:
         raise click.UsageError("give a query NAME or FILE, or --list")
     get_query(name)  # unknown names fail before any store is opened
-    target = open_store(store)
-    try:
-        if load_paths:
-            load(load_paths, target)
-        elif target.selector == "oxigraph:memory" and not session_ids(target):
-            click.echo(
-                "(the in-memory store is empty: querying the bundled example sessions)", err=True
-            )
-            load(example_sessions(), target)
+    with loaded_store(store, load_paths, purpose="querying") as target:
         rows = run_query(target, name, _params(params))
-    finally:
-        target.close()
     click.echo(render(rows, fmt))
 
 
