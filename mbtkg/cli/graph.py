@@ -7,8 +7,8 @@ import click
 from ..analysis import transition_matrices
 from ..errors import InputError
 from ..graphs import VIEWS, concept_hierarchy, session_graph, transition_graph, write_graphml
-from . import handle_errors, store_option
-from .analyze import annotator_option, load_option, loaded_store, patient_option, session_option
+from . import handle_errors, loaded_store, store_option
+from .analyze import annotator_option, load_option, patient_option, session_option
 
 
 @click.group()

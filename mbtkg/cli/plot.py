@@ -6,8 +6,8 @@ import click
 
 from ..errors import InputError
 from ..plots import plot_timeline, plot_transitions
-from . import handle_errors, store_option
-from .analyze import annotator_option, load_option, loaded_store, patient_option, session_option
+from . import handle_errors, loaded_store, store_option
+from .analyze import annotator_option, load_option, patient_option, session_option
 
 out_option = click.option(
     "--out",
