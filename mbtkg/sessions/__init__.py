@@ -71,8 +71,12 @@ def read_session(path: str | Path, *, index: ConceptIndex | None = None) -> Sess
     reader = READERS.get(p.suffix.lower())
     if reader is None:
         raise InputError(
-            f"cannot read {p.suffix or 'files without a suffix'!r} files as sessions; "
-            f"expected one of {', '.join(sorted(READERS))}",
+            (
+                f"cannot read {p.suffix!r} files as sessions"
+                if p.suffix
+                else "cannot tell the format of a file without a suffix"
+            )
+            + f"; expected one of {', '.join(sorted(READERS))}",
             Location(str(p)),
         )
     return reader(p, index=index)
