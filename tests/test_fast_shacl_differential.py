@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -109,7 +108,7 @@ def _with_ill_typed_literals(graph: SessionGraph) -> SessionGraph:
                 q.subject, q.predicate, ox.Literal("2024-13-45", datatype=date), q.graph_name
             )
         quads.append(q)
-    return replace(graph, quads=tuple(quads))
+    return graph.with_quads(tuple(quads))
 
 
 def test_ill_typed_literals_are_datatype_violations_in_both_engines() -> None:
@@ -151,7 +150,7 @@ def test_unsupported_features_fall_back_to_pyshacl_for_that_shape_only(tmp_path:
         else q
         for q in graph.quads
     )
-    graph = replace(graph, quads=lowered)
+    graph = graph.with_quads(lowered)
     fast = FastValidator(compiled).validate(graph)
     reference = _pyshacl_with(shapes, graph)
     assert _ordered(fast) == _ordered(reference)

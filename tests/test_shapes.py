@@ -10,7 +10,6 @@ editing the quads of a valid fixture, and says why each one needs it.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -63,12 +62,12 @@ def _without(graph: SessionGraph, subject: str, predicate: str) -> SessionGraph:
         if not (q.subject == ox.NamedNode(subject) and q.predicate.value == predicate)
     )
     assert len(kept) < len(graph.quads), f"nothing to remove: {subject} {predicate}"
-    return dataclasses.replace(graph, quads=kept)
+    return graph.with_quads(kept)
 
 
 def _with(graph: SessionGraph, s: str, p: str, o: ox.NamedNode | ox.Literal) -> SessionGraph:
     quad = ox.Quad(ox.NamedNode(s), ox.NamedNode(p), o, ox.NamedNode(graph.graph))
-    return dataclasses.replace(graph, quads=(*graph.quads, quad))
+    return graph.with_quads((*graph.quads, quad))
 
 
 _SID = "valid-two-annotators"

@@ -7,7 +7,7 @@ reported against the file a person wrote.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from decimal import Decimal
 
 import pyoxigraph as ox
@@ -15,33 +15,117 @@ import pyoxigraph as ox
 from .. import vocab
 from .model import ROLES, SETTINGS, Session
 
-_XSD_DATE = ox.NamedNode(vocab.XSD + "date")
-_XSD_DECIMAL = ox.NamedNode(vocab.XSD + "decimal")
-_A = ox.NamedNode(vocab.RDF + "type")
 
-
-def _m(local: str) -> ox.NamedNode:
-    return ox.NamedNode(vocab.MBT + local)
-
-
-def _oa(local: str) -> ox.NamedNode:
-    return ox.NamedNode(vocab.OA + local)
-
-
-@dataclass(frozen=True)
 class SessionGraph:
-    """A session as RDF: its graph name, its quads, and where each node came from."""
+    """A session as RDF: its graph name, its quads, and where each node came from.
 
-    session_id: str
-    graph: str
-    source: str
-    quads: tuple[ox.Quad, ...]
-    lines: dict[str, int] = field(default_factory=dict)
-    #: Declared participant and annotator ids, for suggestions in messages.
-    declared: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    The quads are held as N-Quads text (``nquads``), which is what stores and worker
+    processes take fastest; ``quads`` gives them as ``pyoxigraph.Quad`` objects, parsed on
+    first use. Either form may be given.
+    """
+
+    __slots__ = ("_nquads", "_quads", "declared", "graph", "lines", "session_id", "source")
+
+    def __init__(
+        self,
+        session_id: str,
+        graph: str,
+        source: str,
+        quads: Sequence[ox.Quad] | None = None,
+        lines: dict[str, int] | None = None,
+        declared: dict[str, tuple[str, ...]] | None = None,
+        *,
+        nquads: bytes | None = None,
+    ) -> None:
+        if (quads is None) == (nquads is None):
+            raise ValueError("give the quads either as quads or as nquads")
+        self.session_id = session_id
+        self.graph = graph
+        self.source = source
+        self._quads = None if quads is None else tuple(quads)
+        self._nquads = nquads
+        self.lines: dict[str, int] = lines or {}
+        #: Declared participant and annotator ids, for suggestions in messages.
+        self.declared: dict[str, tuple[str, ...]] = declared or {}
+
+    @property
+    def quads(self) -> tuple[ox.Quad, ...]:
+        """The quads as Oxigraph objects."""
+        if self._quads is None:
+            self._quads = tuple(ox.parse(self._nquads or b"", format=ox.RdfFormat.N_QUADS))
+        return self._quads
+
+    @property
+    def nquads(self) -> bytes:
+        """The quads as N-Quads text (UTF-8)."""
+        if self._nquads is None:
+            self._nquads = ox.serialize(self.quads, format=ox.RdfFormat.N_QUADS) or b""
+        return self._nquads
+
+    def with_quads(self, quads: Sequence[ox.Quad]) -> SessionGraph:
+        """The same session with other quads (same lines and declared ids)."""
+        return SessionGraph(
+            self.session_id, self.graph, self.source, quads, self.lines, self.declared
+        )
 
     def __len__(self) -> int:
-        return len(self.quads)
+        if self._quads is not None:
+            return len(self._quads)
+        return (self._nquads or b"").count(b"\n")
+
+    def __repr__(self) -> str:
+        return f"SessionGraph({self.session_id!r}, {len(self)} quads, from {self.source!r})"
+
+    def __getstate__(self) -> dict[str, object]:
+        # Oxigraph objects do not pickle: send the text.
+        return {
+            "session_id": self.session_id,
+            "graph": self.graph,
+            "source": self.source,
+            "nquads": self.nquads,
+            "lines": self.lines,
+            "declared": self.declared,
+        }
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.session_id = str(state["session_id"])
+        self.graph = str(state["graph"])
+        self.source = str(state["source"])
+        self._quads = None
+        self._nquads = state["nquads"]  # type: ignore[assignment]
+        self.lines = state["lines"]  # type: ignore[assignment]
+        self.declared = state["declared"]  # type: ignore[assignment]
+
+
+def _escape(text: str) -> str:
+    """A string as the body of an N-Quads literal."""
+    if '"' in text or "\\" in text or "\n" in text or "\r" in text:
+        text = (
+            text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+        )
+    return f'"{text}"'
+
+
+def _iri(value: str) -> str:
+    return f"<{value}>"
+
+
+def _m(local: str) -> str:
+    return f"<{vocab.MBT}{local}>"
+
+
+def _oa(local: str) -> str:
+    return f"<{vocab.OA}{local}>"
+
+
+_A = f"<{vocab.RDF}type>"
+_INTEGER = f"^^<{vocab.XSD}integer>"
+_DECIMAL = f"^^<{vocab.XSD}decimal>"
+_DATE = f"^^<{vocab.XSD}date>"
+
+
+def _int(value: int) -> str:
+    return f'"{value}"{_INTEGER}'
 
 
 def session_to_rdf(session: Session) -> SessionGraph:
@@ -52,143 +136,128 @@ def session_to_rdf(session: Session) -> SessionGraph:
     True
     """
     sid = session.id
-    g = ox.NamedNode(vocab.session_iri(sid))
-    quads: list[ox.Quad] = []
+    graph_iri = vocab.session_iri(sid)
+    g = _iri(graph_iri)
+    out: list[str] = []
     lines: dict[str, int] = {}
 
-    def add(
-        s: ox.NamedNode | ox.BlankNode, p: ox.NamedNode, o: ox.NamedNode | ox.BlankNode | ox.Literal
-    ) -> None:
-        quads.append(ox.Quad(s, p, o, g))
+    def add(s: str, p: str, o: str) -> None:
+        out.append(f"{s} {p} {o} {g} .\n")
 
-    def note_line(node: ox.NamedNode, line: int | None) -> None:
+    def node(value: str, line: int | None) -> str:
         if line is not None:
-            lines[node.value] = line
+            lines[value] = line
+        return _iri(value)
 
-    s = g
-    note_line(s, session.line)
+    s = node(graph_iri, session.line)
     add(s, _A, _m("Session"))
-    add(s, _m("sessionId"), ox.Literal(sid))
+    add(s, _m("sessionId"), _escape(sid))
     if session.date is not None:
-        add(
-            s,
-            ox.NamedNode(vocab.DCTERMS + "date"),
-            ox.Literal(session.date.isoformat(), datatype=_XSD_DATE),
-        )
+        add(s, f"<{vocab.DCTERMS}date>", f'"{session.date.isoformat()}"{_DATE}')
     if session.number is not None:
-        add(s, _m("sessionNumber"), ox.Literal(session.number))
+        add(s, _m("sessionNumber"), _int(session.number))
     if session.setting is not None:
         add(s, _m("setting"), _m(SETTINGS[session.setting]))
-    add(s, ox.NamedNode(vocab.DCTERMS + "source"), ox.Literal(session.source))
+    add(s, f"<{vocab.DCTERMS}source>", _escape(session.source))
 
-    roles: dict[str, ox.NamedNode] = {}
+    roles: dict[str, str] = {}
     for p in session.participants:
-        role = ox.NamedNode(vocab.role_iri(sid, p.id))
-        person = ox.NamedNode(vocab.person_iri(p.id))
+        role = node(vocab.role_iri(sid, p.id), p.line)
+        person = node(vocab.person_iri(p.id), p.line)
         roles[p.id] = role
-        note_line(role, p.line)
-        note_line(person, p.line)
         add(s, _m("hasRole"), role)
         add(role, _A, _m(ROLES[p.role]) if p.role else _m("ParticipantRole"))
         add(role, _m("roleOf"), person)
         add(role, _m("roleIn"), s)
         add(person, _A, _m("Person"))
-        add(person, _m("pseudonym"), ox.Literal(p.id))
+        add(person, _m("pseudonym"), _escape(p.id))
 
     for a in session.annotators:
-        agent = ox.NamedNode(vocab.annotator_iri(a.id))
-        note_line(agent, a.line)
+        agent = node(vocab.annotator_iri(a.id), a.line)
         add(s, _m("hasAnnotator"), agent)
         add(agent, _A, _m("Annotator"))
-        add(agent, _m("pseudonym"), ox.Literal(a.id))
+        add(agent, _m("pseudonym"), _escape(a.id))
 
-    turn_nodes: dict[int, ox.NamedNode] = {}
-    previous: ox.NamedNode | None = None
+    turn_base = vocab.turn_iri(sid, 0)[:-1]  # every turn IRI is this plus the turn id
+    previous: str | None = None
     for t in session.turns:
-        node = ox.NamedNode(vocab.turn_iri(sid, t.id))
-        turn_nodes[t.id] = node
-        note_line(node, t.line)
-        add(s, _m("hasTurn"), node)
-        add(node, _A, _m("Turn"))
-        add(node, _m("inSession"), s)
-        add(node, _m("turnIndex"), ox.Literal(t.id))
+        turn = node(f"{turn_base}{t.id}", t.line)
+        add(s, _m("hasTurn"), turn)
+        add(turn, _A, _m("Turn"))
+        add(turn, _m("inSession"), s)
+        add(turn, _m("turnIndex"), _int(t.id))
         if t.speaker is not None:
-            add(node, _m("speaker"), ox.NamedNode(vocab.person_iri(t.speaker)))
+            add(turn, _m("speaker"), _iri(vocab.person_iri(t.speaker)))
             if t.speaker in roles:
-                add(node, _m("speakerRole"), roles[t.speaker])
+                add(turn, _m("speakerRole"), roles[t.speaker])
         if t.text is not None:
-            add(node, _m("text"), ox.Literal(t.text))
+            add(turn, _m("text"), _escape(t.text))
         if t.start_time is not None:
-            add(node, _m("startTime"), ox.Literal(_decimal(t.start_time), datatype=_XSD_DECIMAL))
+            add(turn, _m("startTime"), f'"{_decimal(t.start_time)}"{_DECIMAL}')
         if t.end_time is not None:
-            add(node, _m("endTime"), ox.Literal(_decimal(t.end_time), datatype=_XSD_DECIMAL))
+            add(turn, _m("endTime"), f'"{_decimal(t.end_time)}"{_DECIMAL}')
         if previous is not None:
-            add(previous, _m("nextTurn"), node)
-        previous = node
+            add(previous, _m("nextTurn"), turn)
+        previous = turn
 
     for an in session.annotations:
-        ann = ox.NamedNode(vocab.annotation_iri(sid, an.id))
-        occ = ox.NamedNode(vocab.occurrence_iri(sid, an.id))
-        target = ox.NamedNode(vocab.target_iri(sid, an.id))
-        for node in (ann, occ, target):
-            note_line(node, an.line)
+        ann = node(vocab.annotation_iri(sid, an.id), an.line)
+        occ = node(vocab.occurrence_iri(sid, an.id), an.line)
+        target_iri = vocab.target_iri(sid, an.id)
+        target = node(target_iri, an.line)
         add(ann, _A, _oa("Annotation"))
         add(ann, _oa("motivatedBy"), _oa("classifying"))
-        add(ann, _m("annotationId"), ox.Literal(an.id))
+        add(ann, _m("annotationId"), _escape(an.id))
         add(ann, _oa("hasBody"), occ)
         add(ann, _oa("hasTarget"), target)
         if an.annotator is not None:
-            agent = ox.NamedNode(vocab.annotator_iri(an.annotator))
-            add(ann, ox.NamedNode(vocab.DCTERMS + "creator"), agent)
-            add(ann, ox.NamedNode(vocab.PROV + "wasAttributedTo"), agent)
+            agent = _iri(vocab.annotator_iri(an.annotator))
+            add(ann, f"<{vocab.DCTERMS}creator>", agent)
+            add(ann, f"<{vocab.PROV}wasAttributedTo>", agent)
         if an.confidence is not None:
-            add(ann, _m("confidence"), ox.Literal(_decimal(an.confidence), datatype=_XSD_DECIMAL))
+            add(ann, _m("confidence"), f'"{_decimal(an.confidence)}"{_DECIMAL}')
         if an.note is not None:
-            add(ann, ox.NamedNode(vocab.RDFS + "comment"), ox.Literal(an.note))
+            add(ann, f"<{vocab.RDFS}comment>", _escape(an.note))
         # The body: an occurrence of the concept, placed on the turns it spans.
         if an.concept_iri is not None:
-            add(occ, _A, ox.NamedNode(an.concept_iri))
+            add(occ, _A, _iri(an.concept_iri))
         add(occ, _m("inSession"), s)
         if an.start is not None and an.end is not None:
-            add(occ, _m("startTurn"), ox.NamedNode(vocab.turn_iri(sid, an.start)))
-            add(occ, _m("endTurn"), ox.NamedNode(vocab.turn_iri(sid, an.end)))
-            add(occ, _m("startIndex"), ox.Literal(an.start))
-            add(occ, _m("endIndex"), ox.Literal(an.end))
+            add(occ, _m("startTurn"), _iri(f"{turn_base}{an.start}"))
+            add(occ, _m("endTurn"), _iri(f"{turn_base}{an.end}"))
+            add(occ, _m("startIndex"), _int(an.start))
+            add(occ, _m("endIndex"), _int(an.end))
         for rel in an.relations:
-            add(
-                occ,
-                ox.NamedNode(rel.property_iri),
-                ox.NamedNode(vocab.occurrence_iri(sid, rel.target)),
-            )
+            add(occ, _iri(rel.property_iri), _iri(vocab.occurrence_iri(sid, rel.target)))
         # The target: the session, narrowed to the span of turns and, optionally, a quote.
         add(target, _A, _oa("SpecificResource"))
         add(target, _oa("hasSource"), s)
         if an.start is not None and an.end is not None:
-            rng = ox.NamedNode(f"{target.value}/range")
-            add(target, _oa("hasSelector"), rng)
-            add(rng, _A, _oa("RangeSelector"))
-            for which, turn in (("Start", an.start), ("End", an.end)):
-                sel = ox.NamedNode(f"{rng.value}/{which.lower()}")
-                add(rng, _oa(f"has{which}Selector"), sel)
+            rng = f"{target_iri}/range"
+            add(target, _oa("hasSelector"), _iri(rng))
+            add(_iri(rng), _A, _oa("RangeSelector"))
+            for which, turn_id in (("Start", an.start), ("End", an.end)):
+                sel = _iri(f"{rng}/{which.lower()}")
+                add(_iri(rng), _oa(f"has{which}Selector"), sel)
                 add(sel, _A, _m("TurnSelector"))
-                add(sel, _m("selectedTurn"), ox.NamedNode(vocab.turn_iri(sid, turn)))
+                add(sel, _m("selectedTurn"), _iri(f"{turn_base}{turn_id}"))
         if an.quote is not None:
-            q = ox.NamedNode(f"{target.value}/quote")
+            q = _iri(f"{target_iri}/quote")
             add(target, _oa("hasSelector"), q)
             add(q, _A, _oa("TextQuoteSelector"))
-            add(q, _oa("exact"), ox.Literal(an.quote))
+            add(q, _oa("exact"), _escape(an.quote))
         if an.text_start is not None and an.text_end is not None:
-            pos = ox.NamedNode(f"{target.value}/position")
+            pos = _iri(f"{target_iri}/position")
             add(target, _oa("hasSelector"), pos)
             add(pos, _A, _oa("TextPositionSelector"))
-            add(pos, _oa("start"), ox.Literal(an.text_start))
-            add(pos, _oa("end"), ox.Literal(an.text_end))
+            add(pos, _oa("start"), _int(an.text_start))
+            add(pos, _oa("end"), _int(an.text_end))
 
     return SessionGraph(
         session_id=sid,
-        graph=g.value,
+        graph=graph_iri,
         source=session.source,
-        quads=tuple(quads),
+        nquads="".join(out).encode("utf-8"),
         lines=lines,
         declared={
             "participants": tuple(p.id for p in session.participants),
