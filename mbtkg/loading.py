@@ -8,9 +8,10 @@ read or validate, nothing is written, unless the caller asks to skip invalid fil
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pyoxigraph as ox
 
@@ -19,7 +20,7 @@ from .concepts import ConceptIndex, default_index, default_ontology_quads
 from .errors import InputError, StoreError, UnknownNameError, ValidationFailed
 from .sessions import Session, SessionGraph, read_session, session_to_rdf
 from .stores.base import Store
-from .validate import ValidationReport, validate_graphs
+from .validate import ValidationReport, Violation, validate_graphs
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,9 @@ class LoadSummary:
         return text
 
 
-#: Called as ``progress(stage, done, total)`` while a load runs; stages are "read", "validate"
-#: and "write". The CLI turns these calls into a progress bar; the library never prints.
+#: Called as ``progress(stage, done, total)`` while a load runs; stages are "check" (files read,
+#: converted and validated) and "write" for ``load``, "read", "validate" and "write" for
+#: ``prepare`` and ``write``. The CLI turns these calls into a progress bar; the library never prints.
 Progress = Callable[[str, int, int], None]
 
 
@@ -225,6 +227,36 @@ def write(prepared: PreparedLoad, store: Store, *, progress: Progress | None = N
     )
 
 
+class _GraphLoad(Protocol):
+    """How ``load`` writes: add graphs one by one, then commit them all or abort."""
+
+    def add(self, graph: str, nquads: bytes) -> None: ...
+    def commit(self, extra: Mapping[str, Sequence[ox.Quad]] | None = None) -> None: ...
+    def abort(self) -> None: ...
+
+
+class _CollectedLoad:
+    """For stores without a bulk path: keep every graph and write them in one ``replace_graphs``."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._graphs: dict[str, Sequence[ox.Quad]] = {}
+
+    def add(self, graph: str, nquads: bytes) -> None:
+        self._graphs[graph] = list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
+
+    def commit(self, extra: Mapping[str, Sequence[ox.Quad]] | None = None) -> None:
+        self._store.replace_graphs({**(extra or {}), **self._graphs})
+
+    def abort(self) -> None:
+        self._graphs = {}
+
+
+def _graph_load(store: Store) -> _GraphLoad:
+    start = getattr(store, "bulk_load", None)
+    return start() if callable(start) else _CollectedLoad(store)
+
+
 def load(
     paths: Iterable[str | Path],
     store: Store,
@@ -233,18 +265,83 @@ def load(
     index: ConceptIndex | None = None,
     progress: Progress | None = None,
     engine: str = DEFAULT_ENGINE,
+    jobs: int | None = None,
 ) -> LoadSummary:
-    """Validate session files and write them, with the ontology, to a store in one operation.
+    """Validate session files and write them, with the ontology, to a store, all or nothing.
 
-    Raises LoadInputError when a file cannot be read and ValidationFailed when a session does
-    not conform; the store is then unchanged. With ``skip_invalid``, such files are left out
-    and named in the summary instead. ``progress`` is called as files are read, validated and
-    written (see ``Progress``). Loading the same files again leaves the store as it was.
+    Files are read, converted and validated in ``jobs`` worker processes (default: one per
+    CPU) while this process writes the sessions that passed (see :mod:`mbtkg.load_workers`);
+    memory stays bounded however many files there are. Raises LoadInputError when a file
+    cannot be read and ValidationFailed when a session does not conform; whatever had been
+    written is then removed and the store is as it was. With ``skip_invalid``, such files are
+    left out and named in the summary instead. ``progress`` is called as files are checked
+    (stage ``"check"``) and as the load is committed (``"write"``). Loading the same files
+    again leaves the store as it was.
     """
-    prepared = prepare(
-        paths, skip_invalid=skip_invalid, index=index, progress=progress, engine=engine
+    from .load_workers import iter_checked
+
+    started = time.perf_counter()
+    report = progress or _no_progress
+    sources = [str(p) for p in paths]
+    errors: list[InputError] = []
+    violations: list[Violation] = []
+    seen: dict[str, str] = {}
+    kept: list[str] = []
+    triples = 0
+    checked = 0
+    target = _graph_load(store)
+    try:
+        report("check", 0, len(sources))
+        for chunk, outcome in iter_checked(sources, engine=engine, jobs=jobs, index=index):
+            chunk_errors = iter(outcome.input_errors())
+            for slot in outcome.order:
+                if slot < 0:
+                    errors.append(next(chunk_errors))
+                    continue
+                session = outcome.sessions[slot]
+                if session.session_id in seen:
+                    errors.append(
+                        InputError(
+                            f"session id {session.session_id!r} is also used by "
+                            f"{seen[session.session_id]}; each session needs its own id"
+                        )
+                    )
+                    continue
+                seen[session.session_id] = session.source
+                if session.violations:
+                    violations.extend(session.violations)
+                    continue
+                if (errors or violations) and not skip_invalid:
+                    continue  # this load will fail: write nothing more
+                target.add(session.graph, session.nquads)
+                kept.append(session.session_id)
+                triples += session.triples
+            checked += len(chunk)
+            report("check", checked, len(sources))
+        if errors and not skip_invalid:
+            raise LoadInputError(errors)
+        invalid = {v.source for v in violations}
+        if invalid and not skip_invalid:
+            validation = ValidationReport(len(seen), tuple(violations))
+            raise ValidationFailed(
+                f"{len(invalid)} file(s) do not conform; nothing was loaded\n{validation}",
+                validation,
+            )
+        report("write", 0, 1)
+        target.commit({vocab.ONTOLOGY_GRAPH: ontology_graph_quads()})
+        report("write", 1, 1)
+    except BaseException:
+        target.abort()
+        raise
+    skipped = tuple(
+        sorted({str(e.location.path) if e.location else str(e) for e in errors} | invalid)
     )
-    return write(prepared, store, progress=progress)
+    return LoadSummary(
+        sessions=tuple(kept),
+        triples=triples,
+        skipped=skipped,
+        seconds=time.perf_counter() - started,
+    )
 
 
 def session_ids(store: Store) -> list[str]:

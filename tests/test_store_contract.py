@@ -399,14 +399,7 @@ def test_load_reports_progress_in_order(tmp_path: Path) -> None:
     calls: list[tuple[str, int, int]] = []
     susan = next(p for p in example_sessions() if p.stem == "susan-12")
     summary = load([susan], open_store("oxigraph:memory"), progress=lambda *a: calls.append(a))
-    assert calls == [
-        ("read", 0, 1),
-        ("read", 1, 1),
-        ("validate", 0, 1),
-        ("validate", 1, 1),
-        ("write", 0, 1),
-        ("write", 1, 1),
-    ]
+    assert calls == [("check", 0, 1), ("check", 1, 1), ("write", 0, 1), ("write", 1, 1)]
     assert summary.sessions == ("susan-12",) and summary.triples > 1000
 
 

@@ -16,7 +16,7 @@ from ..loading import Progress, drop_session, session_overview
 from ..stores import open_store
 from . import handle_errors, store_option
 
-_STAGES = {"read": "reading", "validate": "validating", "write": "writing"}
+_STAGES = {"check": "checking", "read": "reading", "validate": "validating", "write": "writing"}
 
 
 @contextmanager

@@ -1,7 +1,9 @@
 """The embedded store: Oxigraph in memory (the default) or on disk.
 
-Writes are one SPARQL Update request, which Oxigraph runs as a single transaction: either every
-graph is replaced or none is. Queries never leave the machine: ``SERVICE`` is refused before the
+``replace_graphs`` is one transaction: either every graph is replaced or none is. Loads of many
+sessions go through ``bulk_load`` (see :mod:`mbtkg.stores.oxigraph_bulk`): new graphs are
+written with Oxigraph's fast loaders under a journal that undoes them if the load does not
+finish. Queries never leave the machine: ``SERVICE`` is refused before the
 engine sees the query (Oxigraph would otherwise fetch any URL a query names).
 """
 
@@ -15,6 +17,7 @@ import pyoxigraph as ox
 
 from ..errors import QueryError, StoreError
 from .base import Rows, Term
+from .oxigraph_bulk import BulkGraphLoad, recover
 
 _SERVICE = re.compile(r"\bSERVICE\b", re.IGNORECASE)
 _XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -88,6 +91,19 @@ class OxigraphStore:
                     "stop that process or choose another directory"
                 ) from None
             raise StoreError(f"cannot open the store at {self.path}: {exc}") from None
+        #: Graphs of an interrupted load that were dropped when the store was opened.
+        self.recovered: tuple[str, ...] = ()
+        if self.path is not None:
+            self.recovered = recover(self._store, self.path)
+
+    @property
+    def raw(self) -> ox.Store:
+        """The underlying ``pyoxigraph.Store`` (for bulk writes; queries should use ``select``)."""
+        return self._store
+
+    def bulk_load(self) -> BulkGraphLoad:
+        """Start a load of many graphs: fast, bounded in memory, undone if it does not finish."""
+        return BulkGraphLoad(self)
 
     def replace_graphs(self, graphs: Mapping[str, Sequence[ox.Quad]]) -> None:
         """Replace each named graph by the given quads, all in one transaction.

@@ -1,0 +1,146 @@
+"""Read, convert and validate session files in worker processes, ready for a store to write.
+
+The expensive part of a load is Python work per file: parsing YAML, building the session's
+quads and checking them against the shapes. Files are independent, so chunks of them go to
+worker processes; each worker returns, per file, the session's quads as N-Quads bytes (cheap
+to send between processes, and what Oxigraph parses fastest) and its violations. The parent
+process only decides and writes (see :mod:`mbtkg.loading`).
+
+Input errors travel as (message, location) pairs and are rebuilt in the parent: not every
+error class pickles.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .concepts import ConceptIndex
+from .errors import InputError, Location
+from .sessions import read_session, session_to_rdf
+from .validate import Violation, validate_graphs
+
+#: Fewer files than this per worker are handled in-process: starting workers costs more.
+MIN_FILES_PER_WORKER = 4
+#: At most this many files go to a worker at once, so results stream back in small pieces.
+MAX_CHUNK = 16
+#: Chunks each worker may have finished or queued ahead of the caller.
+WINDOW_PER_JOB = 3
+
+
+@dataclass(frozen=True)
+class CheckedSession:
+    """One file read, converted and validated: its graph as N-Quads and its violations."""
+
+    source: str
+    session_id: str
+    graph: str
+    triples: int
+    nquads: bytes
+    violations: tuple[Violation, ...]
+
+
+@dataclass(frozen=True)
+class CheckedChunk:
+    """The outcome of a chunk of files, in the order given: sessions and input errors."""
+
+    sessions: tuple[CheckedSession, ...]
+    errors: tuple[tuple[int, str, Location | None], ...]  # (position in chunk, message, where)
+    order: tuple[int, ...]  # for each file of the chunk: index into sessions, or -1 if an error
+
+    def input_errors(self) -> list[InputError]:
+        """The chunk's input errors as exceptions."""
+        out = []
+        for _position, message, location in self.errors:
+            error = InputError(message)
+            error.location = location
+            out.append(error)
+        return out
+
+
+def check_files(
+    paths: Sequence[str], engine: str, index: ConceptIndex | None = None
+) -> CheckedChunk:
+    """Read, convert and validate files; what a worker does with one chunk."""
+    graphs = []
+    errors: list[tuple[int, str, Location | None]] = []
+    order: list[int] = []
+    for position, path in enumerate(paths):
+        try:
+            graphs.append(session_to_rdf(read_session(path, index=index)))
+            order.append(len(graphs) - 1)
+        except InputError as exc:
+            errors.append((position, str(exc), exc.location))
+            order.append(-1)
+    report = validate_graphs(graphs, index=index, engine=engine, jobs=1)
+    by_source: dict[str, list[Violation]] = {}
+    for v in report.violations:
+        by_source.setdefault(v.source, []).append(v)
+    sessions = tuple(
+        CheckedSession(
+            source=g.source,
+            session_id=g.session_id,
+            graph=g.graph,
+            triples=len(g),
+            nquads=g.nquads,
+            violations=tuple(by_source.get(g.source, ())),
+        )
+        for g in graphs
+    )
+    return CheckedChunk(sessions, tuple(errors), tuple(order))
+
+
+def default_jobs() -> int:
+    """Worker processes used when none is given: one per CPU this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    method = "fork" if sys.platform.startswith("linux") else None
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method))
+
+
+def iter_checked(
+    paths: Sequence[str | Path],
+    *,
+    engine: str,
+    jobs: int | None = None,
+    index: ConceptIndex | None = None,
+) -> Iterator[tuple[Sequence[str], CheckedChunk]]:
+    """(files, outcome) per chunk, in file order, checked in ``jobs`` worker processes.
+
+    Small inputs, or ``jobs=1``, are checked in this process. Chunks are produced while
+    earlier ones are consumed, so the caller can write while workers read.
+    """
+    sources = [str(p) for p in paths]
+    jobs = max(1, jobs or default_jobs())
+    if jobs == 1 or len(sources) < MIN_FILES_PER_WORKER * 2:
+        size = MAX_CHUNK
+        for start in range(0, len(sources), size):
+            chunk = sources[start : start + size]
+            yield chunk, check_files(chunk, engine, index)
+        return
+    size = max(1, min(MAX_CHUNK, len(sources) // (jobs * 4)))
+    chunks = [sources[start : start + size] for start in range(0, len(sources), size)]
+    # A bounded window of chunks in flight: workers run ahead of the caller by at most
+    # WINDOW_PER_JOB chunks each, so memory stays bounded however many files there are.
+    window = jobs * WINDOW_PER_JOB
+    with _pool(jobs) as pool:
+        pending: deque[tuple[Sequence[str], Future[CheckedChunk]]] = deque()
+        for chunk in chunks:
+            pending.append((chunk, pool.submit(check_files, chunk, engine, index)))
+            if len(pending) >= window:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()

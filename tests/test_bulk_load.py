@@ -1,0 +1,151 @@
+"""Loads of many sessions: written as they are checked, undone on failure, recovered after a crash.
+
+``mbtkg.loading.load`` writes sessions to an Oxigraph store while worker processes are still
+reading later files (see ``mbtkg.stores.oxigraph_bulk``). These tests force a write after
+every session (a tiny flush size) so that a failure or a crash really happens after data has
+reached the store, and check that the store ends as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from test_load_atomic import ALREADY_THERE, SHACL_BAD, snapshot
+
+from mbtkg import vocab
+from mbtkg.errors import ValidationFailed
+from mbtkg.generate import generate_corpus
+from mbtkg.loading import LoadInputError, load, session_ids
+from mbtkg.stores import open_store, oxigraph_bulk
+from mbtkg.stores.oxigraph import OxigraphStore
+
+
+@pytest.fixture()
+def corpus(tmp_path: Path) -> list[Path]:
+    """Twelve small generated sessions (enough for worker processes to be used)."""
+    out = tmp_path / "corpus"
+    generate_corpus(out, sessions=12, seed=3, turns=12)
+    return sorted(out.glob("*.yaml"))
+
+
+@pytest.fixture()
+def flush_every_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(oxigraph_bulk, "FLUSH_BYTES", 1)
+
+
+@pytest.mark.parametrize("where", ["memory", "disk"])
+def test_a_failure_after_writes_removes_what_was_written(
+    where: str, tmp_path: Path, corpus: list[Path], flush_every_session: None
+) -> None:
+    store = OxigraphStore(None if where == "memory" else tmp_path / "db")
+    try:
+        load([ALREADY_THERE], store)
+        before = snapshot(store)
+        # Eleven good sessions are written before the bad file, the last one, is checked.
+        with pytest.raises(ValidationFailed):
+            load([*corpus[:11], SHACL_BAD], store, jobs=2)
+        assert snapshot(store) == before
+        assert session_ids(store) == ["valid-one-turn"]
+        assert not (tmp_path / "db" / oxigraph_bulk.JOURNAL).exists()
+    finally:
+        store.close()
+
+
+def test_an_unreadable_file_after_writes_removes_them_too(
+    tmp_path: Path, corpus: list[Path], flush_every_session: None
+) -> None:
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("session: [unclosed\n", encoding="utf-8")
+    store = OxigraphStore(tmp_path / "db")
+    try:
+        with pytest.raises(LoadInputError) as info:
+            load([*corpus, bad], store, jobs=2)
+        assert str(bad) in str(info.value)
+        assert session_ids(store) == []
+        assert store.graph_names() == []
+    finally:
+        store.close()
+
+
+def test_skip_invalid_keeps_the_good_sessions_written_before_a_bad_one(
+    tmp_path: Path, corpus: list[Path], flush_every_session: None
+) -> None:
+    store = OxigraphStore(tmp_path / "db")
+    try:
+        summary = load([*corpus[:5], SHACL_BAD, *corpus[5:8]], store, skip_invalid=True, jobs=2)
+        assert summary.skipped == (str(SHACL_BAD),)
+        assert len(summary.sessions) == 8
+        assert sorted(summary.sessions) == session_ids(store)
+        assert vocab.ONTOLOGY_GRAPH in store.graph_names()
+    finally:
+        store.close()
+
+
+def test_a_large_load_gives_the_same_graph_as_a_small_one(
+    tmp_path: Path, corpus: list[Path], flush_every_session: None
+) -> None:
+    one_by_one = OxigraphStore(tmp_path / "piecewise")
+    whole = OxigraphStore()
+    try:
+        load(corpus, one_by_one, jobs=2)
+        oxigraph_bulk.FLUSH_BYTES = 1 << 40  # the fixture puts the value back
+        load(corpus, whole, jobs=1)
+        assert snapshot(one_by_one) == snapshot(whole)
+        assert len(session_ids(whole)) == len(corpus)
+    finally:
+        one_by_one.close()
+
+
+KILLED_WRITER = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    from mbtkg.loading import read_graphs
+    from mbtkg.stores.oxigraph import OxigraphStore
+
+    store = OxigraphStore(sys.argv[1])
+    graphs, errors = read_graphs(sorted(Path(sys.argv[2]).glob("*.yaml")))
+    assert not errors, errors
+    load = store.bulk_load()
+    load._flush_bytes = 1  # write each session as soon as it is added
+    for g in graphs:
+        load.add(g.graph, g.nquads)
+    print(len(store.graph_names()), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # dies before commit: the journal stays behind
+    """
+)
+
+
+def test_the_next_open_undoes_a_load_killed_before_it_finished(
+    tmp_path: Path, corpus: list[Path]
+) -> None:
+    directory = tmp_path / "db"
+    store = open_store(f"oxigraph:{directory}")
+    load([ALREADY_THERE], store)
+    before = snapshot(store)
+    store.close()
+    folder = corpus[0].parent
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_WRITER, str(directory), str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert done.returncode == -9, done.stderr
+    graphs_when_killed = int(done.stdout.strip())
+    assert graphs_when_killed == 2 + len(corpus)  # ontology, the old session, the new ones
+    assert (directory / oxigraph_bulk.JOURNAL).exists()
+
+    reopened = OxigraphStore(directory)
+    try:
+        assert len(reopened.recovered) == len(corpus)
+        assert snapshot(reopened) == before
+        assert not (directory / oxigraph_bulk.JOURNAL).exists()
+    finally:
+        reopened.close()
