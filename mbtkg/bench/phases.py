@@ -6,12 +6,13 @@ targets are stated in. Nothing is extrapolated: what was not run is reported as 
 
 from __future__ import annotations
 
-import inspect
 import multiprocessing
+import shutil
+import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,27 +20,17 @@ import pyoxigraph as ox
 
 from .. import vocab
 from ..concepts import default_ontology_quads
-from ..loading import load, read_graphs
 from ..queries import list_queries, run_query
 from ..sessions import read_session, session_to_rdf
 from ..sessions.to_rdf import SessionGraph
-from ..stores.base import Store
 from ..stores.oxigraph import OxigraphStore
 from ..validate import validate_graphs, violation_keys
+from .process_memory import run_measured
 from .timing import median_time, peak_rss_mb
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
     return None if a is None or not b else round(a / b, 3)
-
-
-def _open(disk: bool, workdir: Path) -> tuple[OxigraphStore, ox.Store]:
-    """An mbtkg store and a raw Oxigraph store, both fresh, in memory or on disk."""
-    if not disk:
-        return OxigraphStore(), ox.Store()
-    first = Path(tempfile.mkdtemp(prefix="mbtkg-store-", dir=workdir))
-    second = Path(tempfile.mkdtemp(prefix="raw-store-", dir=workdir))
-    return OxigraphStore(first), ox.Store(str(second))
 
 
 def all_quads(graphs: Sequence[SessionGraph]) -> list[ox.Quad]:
@@ -50,19 +41,57 @@ def all_quads(graphs: Sequence[SessionGraph]) -> list[ox.Quad]:
     return quads
 
 
-def _load_fast(paths: Sequence[Path], store: Store, jobs: int) -> int:
-    """What ``mbtkg load`` does with the fast engine: read, validate, write in one operation."""
-    graphs, errors = read_graphs(paths)
-    if errors:
-        raise errors[0]
-    report = validate_graphs(graphs, engine="fast", jobs=jobs)
-    if not report.conforms:
-        raise AssertionError(f"the generated corpus does not conform: {report.violations[0]}")
-    batch: dict[str, Sequence[ox.Quad]] = {vocab.ONTOLOGY_GRAPH: list(default_ontology_quads())}
-    for g in graphs:
-        batch[g.graph] = g.quads
-    store.replace_graphs(batch)
-    return len(graphs)
+def write_corpus_nquads(
+    paths: Sequence[Path], out: Path, *, keep: bool
+) -> tuple[dict[str, float | int], list[SessionGraph]]:
+    """Read and convert every file once, in this process, timing both steps; write every quad
+    a load writes (ontology graph first) to one N-Quads file, the input of the raw bulk load.
+
+    Returns the step times, the quad count and, if ``keep``, the session graphs.
+    """
+    read_s = to_rdf_s = 0.0
+    quads = len(default_ontology_quads())
+    graphs: list[SessionGraph] = []
+    with out.open("wb") as f:
+        f.write(ox.serialize(default_ontology_quads(), format=ox.RdfFormat.N_QUADS) or b"")
+        for path in paths:
+            started = time.perf_counter()
+            session = read_session(path)
+            converted = time.perf_counter()
+            graph = session_to_rdf(session)
+            to_rdf_s += time.perf_counter() - converted
+            read_s += converted - started
+            f.write(graph.nquads)
+            quads += len(graph)
+            if keep:
+                graphs.append(graph)
+    return {"read_s": round(read_s, 4), "to_rdf_s": round(to_rdf_s, 4), "quads": quads}, graphs
+
+
+def _fresh_store(disk: bool, workdir: Path, prefix: str) -> str:
+    return tempfile.mkdtemp(prefix=prefix, dir=workdir) if disk else "memory"
+
+
+def _child(*args: str) -> list[str]:
+    return [sys.executable, "-m", "mbtkg.bench.child", *args]
+
+
+def _timed_loads(args: Callable[[str], list[str]], *, repeat: int, disk: bool, workdir: Path,
+                 prefix: str) -> tuple[float, int, float, str]:  # fmt: skip
+    """Median seconds, quads stored, peak process-tree memory (MB) and how it was measured."""
+    seconds: list[float] = []
+    quads, peak, method = 0, 0.0, ""
+    for _ in range(max(1, repeat)):
+        store = _fresh_store(disk, workdir, prefix)
+        try:
+            measured = run_measured(args(store))
+        finally:
+            if store != "memory":
+                shutil.rmtree(store, ignore_errors=True)
+        seconds.append(float(measured.output["seconds"]))
+        quads = int(measured.output["quads"])
+        peak, method = max(peak, measured.peak_tree_mb), measured.method
+    return statistics.median(seconds), quads, peak, method
 
 
 def measure_load(
@@ -70,67 +99,58 @@ def measure_load(
     *,
     repeat: int,
     jobs: int,
-    pyshacl_cap: int,
     disk: bool,
     workdir: Path,
-) -> tuple[dict[str, Any], list[SessionGraph], OxigraphStore, ox.Store]:
-    """Time the load path against a raw bulk load of the same quads; return the loaded stores."""
-    out: dict[str, Any] = {"store": "disk" if disk else "memory"}
-    out["read_s"], sessions = median_time(lambda: [read_session(p) for p in paths], repeat)
-    out["to_rdf_s"], graphs = median_time(lambda: [session_to_rdf(s) for s in sessions], repeat)
-    quads = all_quads(graphs)
-    out["quads"] = len(quads)
-    nquads = ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+    keep_graphs: bool = True,
+) -> tuple[dict[str, Any], list[SessionGraph], Path]:
+    """Time ``mbtkg.loading.load`` against a raw bulk load of the same quads, each in a fresh
+    process whose peak memory is measured; and, in this process, the load's steps.
 
-    def raw_bulk() -> ox.Store:
-        raw = _open(disk, workdir)[1]
-        raw.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
-        return raw
-
-    def raw_extend() -> ox.Store:
-        raw = _open(disk, workdir)[1]
-        raw.extend(quads)
-        if disk:
-            raw.flush()
-        return raw
-
-    out["raw_bulk_load_s"], raw_store = median_time(raw_bulk, repeat)
-    out["raw_extend_s"], _ = median_time(raw_extend, repeat)
-
-    def write() -> OxigraphStore:
-        store = _open(disk, workdir)[0]
-        batch: dict[str, Sequence[ox.Quad]] = {vocab.ONTOLOGY_GRAPH: list(default_ontology_quads())}
-        batch.update({g.graph: g.quads for g in graphs})
-        store.replace_graphs(batch)
-        return store
-
-    out["write_s"], _ = median_time(write, repeat)
-    out["validate_fast_s"], _ = median_time(
-        lambda: validate_graphs(graphs, engine="fast", jobs=jobs), repeat
-    )
-
-    def load_fast() -> OxigraphStore:
-        store = _open(disk, workdir)[0]
-        _load_fast(paths, store, jobs)
-        return store
-
-    out["load_fast_path_s"], store = median_time(load_fast, repeat)
-    out["read_to_rdf_write_s"] = round(out["read_s"] + out["to_rdf_s"] + out["write_s"], 4)
-    # mbtkg.loading.load itself: with the fast engine if it offers one, else (pySHACL) capped.
-    takes_engine = "engine" in inspect.signature(load).parameters
-    out["load_api_engine"] = "fast" if takes_engine else "pyshacl"
-    out["load_api_s"] = None
-    if takes_engine or len(paths) <= pyshacl_cap:
-        kwargs: dict[str, Any] = {"engine": "fast"} if takes_engine else {}
-        out["load_api_s"], _ = median_time(
-            lambda: load(paths, _open(disk, workdir)[0], **kwargs),
-            1 if not takes_engine else repeat,
+    Returns the figures, the session graphs (if ``keep_graphs``) and the N-Quads file.
+    """
+    out: dict[str, Any] = {"store": "disk" if disk else "memory", "jobs": jobs}
+    nquads = workdir / "corpus.nq"
+    steps, graphs = write_corpus_nquads(paths, nquads, keep=keep_graphs)
+    out.update(steps)
+    listing = workdir / "files.txt"
+    listing.write_text("".join(f"{p}\n" for p in paths), encoding="utf-8")
+    raw_s, raw_quads, raw_peak, method = _timed_loads(
+        lambda store: _child("raw", store, str(nquads)),
+        repeat=repeat, disk=disk, workdir=workdir, prefix="raw-store-",
+    )  # fmt: skip
+    load_s, load_quads, load_peak, _ = _timed_loads(
+        lambda store: _child("mbtkg", store, str(listing), str(jobs)),
+        repeat=repeat, disk=disk, workdir=workdir, prefix="mbtkg-store-",
+    )  # fmt: skip
+    out["raw_bulk_load_s"] = round(raw_s, 4)
+    out["load_s"] = round(load_s, 4)
+    out["ratio_load_vs_raw"] = _ratio(load_s, raw_s)
+    out["stored_quads"] = raw_quads
+    out["same_quads"] = raw_quads == load_quads
+    out["peak_memory_mb"] = {"load": load_peak, "raw_bulk_load": raw_peak, "measured": method}
+    if keep_graphs:
+        out["validate_fast_s"], _ = median_time(
+            lambda: validate_graphs(graphs, engine="fast", jobs=jobs), repeat
         )
-    out["ratio_load_fast_path_vs_raw"] = _ratio(out["load_fast_path_s"], out["raw_bulk_load_s"])
-    out["ratio_load_api_vs_raw"] = _ratio(out["load_api_s"], out["raw_bulk_load_s"])
-    out["ratio_no_validation_vs_raw"] = _ratio(out["read_to_rdf_write_s"], out["raw_bulk_load_s"])
-    out["memory_after_load"] = peak_rss_mb()
-    return out, graphs, store, raw_store
+
+        def write() -> None:
+            target = OxigraphStore()
+            writer = target.bulk_load()
+            for g in graphs:
+                writer.add(g.graph, g.nquads)
+            writer.commit({vocab.ONTOLOGY_GRAPH: list(default_ontology_quads())})
+
+        out["write_s"], _ = median_time(write, repeat)
+    return out, graphs, nquads
+
+
+def stores_from(nquads: Path, *, disk: bool, workdir: Path) -> tuple[OxigraphStore, ox.Store]:
+    """An mbtkg store and a raw Oxigraph store, both bulk-loaded from the same file."""
+    store = OxigraphStore(None if not disk else _fresh_store(True, workdir, "query-store-"))
+    store.raw.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    raw = ox.Store() if not disk else ox.Store(_fresh_store(True, workdir, "raw-query-store-"))
+    raw.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    return store, raw
 
 
 def measure_validation(

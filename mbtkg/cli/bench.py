@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ..bench import format_report, run_bench
+from ..bench import PHASES, format_report, run_bench
 from . import handle_errors
 
 
@@ -16,7 +16,7 @@ from . import handle_errors
               help="Runs per measurement; the median is reported.")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the corpus.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes for validation (default: one per CPU).")  # fmt: skip
+              help="Worker processes for loads and validation (default: one per CPU).")  # fmt: skip
 @click.option("--pyshacl-cap", type=click.IntRange(min=1), default=20, show_default=True,
               help="Compare with pySHACL on at most this many sessions (it takes seconds each).")  # fmt: skip
 @click.option("--rdflib-cap", type=click.IntRange(min=0), default=100, show_default=True,
@@ -28,6 +28,9 @@ from . import handle_errors
               help="Typical turns per generated session.")  # fmt: skip
 @click.option("--workdir", type=click.Path(file_okay=False), default=None,
               help="Where the temporary corpus and stores go (default: the system temp dir).")  # fmt: skip
+@click.option("--only", "only", type=click.Choice(PHASES), multiple=True,
+              help="Measure only these phases (repeatable); `--only load` keeps no session in "
+              "memory, for corpora of 10,000 sessions.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @handle_errors
 def bench(
@@ -41,6 +44,7 @@ def bench(
     disk: bool,
     turns: int,
     workdir: str | None,
+    only: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Benchmark a generated corpus of SESSIONS sessions; print medians and ratios."""
@@ -55,6 +59,7 @@ def bench(
         disk=disk,
         workdir=workdir,
         turns=turns,
+        phases=only or PHASES,
     )
     click.echo(json.dumps(result, indent=2) if as_json else format_report(result))
 

@@ -1,0 +1,58 @@
+"""The loads the benchmark times, each run in a fresh process so its memory can be measured.
+
+``python -m mbtkg.bench.child mbtkg STORE LIST [JOBS]`` loads the session files named in LIST
+(one path per line) with ``mbtkg.loading.load``; ``python -m mbtkg.bench.child raw STORE
+NQUADS`` bulk-loads an N-Quads file with pyoxigraph alone, the limit the load is compared with.
+STORE is ``memory`` or a directory. Each prints one JSON line: the seconds the load itself took
+(process start-up and imports excluded) and the number of quads in the store afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def _raw(store_arg: str, nquads: str) -> dict[str, float | int]:
+    import pyoxigraph as ox
+
+    store = ox.Store() if store_arg == "memory" else ox.Store(store_arg)
+    started = time.perf_counter()
+    store.bulk_load(path=nquads, format=ox.RdfFormat.N_QUADS)
+    if store_arg != "memory":
+        store.flush()
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "quads": len(store)}
+
+
+def _mbtkg(store_arg: str, listing: str, jobs: int | None) -> dict[str, float | int]:
+    from ..loading import load
+    from ..stores.oxigraph import OxigraphStore
+
+    paths = [line for line in Path(listing).read_text(encoding="utf-8").splitlines() if line]
+    store = OxigraphStore(None if store_arg == "memory" else store_arg)
+    started = time.perf_counter()
+    summary = load(paths, store, jobs=jobs)
+    seconds = time.perf_counter() - started
+    quads = len(store.raw)
+    store.close()
+    return {"seconds": seconds, "quads": quads, "sessions": len(summary.sessions)}
+
+
+def main(argv: list[str]) -> int:
+    """Run one load as asked by ``argv``; print its JSON line."""
+    if len(argv) >= 3 and argv[0] == "raw":
+        result = _raw(argv[1], argv[2])
+    elif len(argv) >= 3 and argv[0] == "mbtkg":
+        result = _mbtkg(argv[1], argv[2], int(argv[3]) if len(argv) > 3 else None)
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
