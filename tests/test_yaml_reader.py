@@ -293,6 +293,21 @@ def test_duplicate_key_inside_a_turn(tmp_path: Path) -> None:
     assert "duplicate key 'speaker'" in str(error)
 
 
+def test_a_list_used_as_a_key_is_a_malformed_yaml_error(tmp_path: Path) -> None:
+    # Before: PyYAML's constructor let a TypeError escape, and the user saw a traceback.
+    path = write(tmp_path, edited("speaker: P-1,", "[speaker]: P-1,"))
+    error = read_error(path)
+    assert error.location is not None and error.location.line == 9
+    assert "malformed YAML" in str(error) and "found unhashable key" in str(error)
+
+
+def test_an_anchor_used_inside_itself_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "session: &s {id: s1, again: *s}\n")
+    error = read_error(path)
+    assert error.location is not None and error.location.line == 1
+    assert "recursive alias" in str(error)
+
+
 def test_non_utf8_file(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
     path.write_bytes(edited("Hello.", "H\u00e9llo.").encode("latin-1"))

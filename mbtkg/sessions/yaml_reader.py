@@ -113,6 +113,91 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
 
+_STR = "tag:yaml.org,2002:str"
+_MAPPING = yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG
+_SEQUENCE = yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG
+_BUILDING = object()
+
+
+class _Builder:
+    """Turns composed YAML nodes into values, as ``_LineLoader`` would, with less overhead.
+
+    PyYAML's constructor keeps generator state per node to allow recursive structures; a
+    session file has none, and the common nodes (plain mappings, lists and strings) are built
+    here directly. Every other node goes to the loader's own constructors, so values, tags and
+    errors stay PyYAML's. A recursive alias is refused.
+    """
+
+    def __init__(self, loader: _LineLoader) -> None:
+        self.loader = loader
+        self.built: dict[int, object] = {}
+
+    def build(self, node: yaml.Node) -> object:
+        tag = node.tag
+        if tag == _STR and isinstance(node, yaml.ScalarNode):
+            return node.value
+        key = id(node)
+        if key in self.built:
+            value = self.built[key]
+            if value is _BUILDING:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "found a recursive alias (an anchor used inside itself)",
+                    node.start_mark,
+                )  # fmt: skip
+            return value
+        if tag == _MAPPING and isinstance(node, yaml.MappingNode):
+            self.built[key] = _BUILDING
+            value = self._mapping(node)
+        elif tag == _SEQUENCE and isinstance(node, yaml.SequenceNode):
+            self.built[key] = _BUILDING
+            value = self._sequence(node)
+        else:
+            value = self.loader.construct_object(node, deep=True)
+        self.built[key] = value
+        return value
+
+    def _mapping(self, node: yaml.MappingNode) -> _Map:
+        self.loader.flatten_mapping(node)
+        result = _Map()
+        result.line = node.start_mark.line + 1
+        key_lines: dict[Any, int] = {}
+        result.key_lines = key_lines
+        for key_node, value_node in node.value:
+            key = self.build(key_node)
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    "found unhashable key", key_node.start_mark,
+                ) from None  # fmt: skip
+            if key in result:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first given on line {key_lines[key]})",
+                    key_node.start_mark,
+                )
+            result[key] = self.build(value_node)
+            key_lines[key] = key_node.start_mark.line + 1
+        return result
+
+    def _sequence(self, node: yaml.SequenceNode) -> _Seq:
+        result = _Seq(self.build(child) for child in node.value)
+        result.line = node.start_mark.line + 1
+        result.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return result
+
+
+def _load_yaml(text: str) -> object:
+    """The document in ``text``, with line numbers kept (None for an empty document)."""
+    loader = _LineLoader(text)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _Builder(loader).build(node)
+    finally:
+        loader.dispose()
+
 
 def read_yaml_session(path: str | Path, *, index: ConceptIndex | None = None) -> Session:
     """Read one YAML session file.
@@ -144,7 +229,7 @@ def read_yaml_session(path: str | Path, *, index: ConceptIndex | None = None) ->
 def parse_yaml_session(text: str, source: str, *, index: ConceptIndex | None = None) -> Session:
     """Parse the text of a YAML session file; ``source`` names it in messages."""
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        data = _load_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "malformed YAML"
