@@ -87,6 +87,13 @@ def load_command(
 ) -> None:
     """Validate session files and load them into a store, all or nothing."""
     target = open_store(store)
+    recovered = getattr(target, "recovered", ())
+    if recovered:
+        click.echo(
+            f"note: an earlier load into {target.selector} did not finish; its "
+            f"{len(recovered)} graph(s) were dropped when the store was opened",
+            err=True,
+        )
     try:
         with progress_bar() as progress:
             summary = load(
