@@ -12,12 +12,15 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from test_load_atomic import ALREADY_THERE, SHACL_BAD, snapshot
 
 from mbtkg import vocab
+from mbtkg.cli import main
 from mbtkg.errors import ValidationFailed
 from mbtkg.generate import generate_corpus
 from mbtkg.loading import LoadInputError, load, session_ids
@@ -121,10 +124,9 @@ KILLED_WRITER = textwrap.dedent(
 )
 
 
-def test_the_next_open_undoes_a_load_killed_before_it_finished(
-    tmp_path: Path, corpus: list[Path]
-) -> None:
-    directory = tmp_path / "db"
+def _killed_load(directory: Path, corpus: list[Path]) -> Counter[tuple[object, ...]]:
+    """Load one session, then kill a process in the middle of adding the corpus; return the
+    snapshot of the store before the killed load."""
     store = open_store(f"oxigraph:{directory}")
     load([ALREADY_THERE], store)
     before = snapshot(store)
@@ -141,7 +143,14 @@ def test_the_next_open_undoes_a_load_killed_before_it_finished(
     graphs_when_killed = int(done.stdout.strip())
     assert graphs_when_killed == 2 + len(corpus)  # ontology, the old session, the new ones
     assert (directory / oxigraph_bulk.JOURNAL).exists()
+    return before
 
+
+def test_the_next_open_undoes_a_load_killed_before_it_finished(
+    tmp_path: Path, corpus: list[Path]
+) -> None:
+    directory = tmp_path / "db"
+    before = _killed_load(directory, corpus)
     reopened = OxigraphStore(directory)
     try:
         assert len(reopened.recovered) == len(corpus)
@@ -149,3 +158,14 @@ def test_the_next_open_undoes_a_load_killed_before_it_finished(
         assert not (directory / oxigraph_bulk.JOURNAL).exists()
     finally:
         reopened.close()
+
+
+def test_mbtkg_load_says_when_it_undid_an_interrupted_load(
+    tmp_path: Path, corpus: list[Path]
+) -> None:
+    directory = tmp_path / "db"
+    _killed_load(directory, corpus)
+    run = CliRunner().invoke(main, ["load", str(corpus[0]), "--store", f"oxigraph:{directory}"])
+    assert run.exit_code == 0, run.output
+    assert f"{len(corpus)} graph(s) were dropped when the store was opened" in run.output
+    assert "loaded 1 session(s)" in run.output
