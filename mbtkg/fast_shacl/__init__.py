@@ -2,8 +2,12 @@
 
 pySHACL stays the reference engine. The compiler handles the subset of SHACL Core that
 mbtkg's shapes use; any shape outside it is validated by pySHACL (``CompiledShapes.fell_back``
-names them), so nothing is skipped. Results are :class:`mbtkg.validate.Violation` objects with
-the same (focus, path, component, shape) keys as pySHACL's.
+names them), so nothing is skipped. Sessions are checked in batches, several in one store and
+query run (:meth:`FastValidator.validate_many`), each in its own named graph, with what the
+shapes need from the ontology precomputed; a session or shapes graph the batch form cannot
+follow exactly is checked one session at a time instead. Results are
+:class:`mbtkg.validate.Violation` objects with the same (focus, path, component, shape) keys,
+lines, values and messages as pySHACL's.
 """
 
 from __future__ import annotations

@@ -1,10 +1,19 @@
 """Compile SHACL Core shapes into SPARQL queries that return exactly the violating nodes.
 
-Every supported constraint becomes one branch ``{ ... BIND(k AS ?k) }`` that binds ``?this``
-(the focus node) and, where SHACL reports one, ``?value``; all branches are joined by
-``UNION`` into a single query run once per session. ``sh:sparql`` constraints run as their
-own queries. Shapes the compiler cannot handle are cut out into a smaller shapes graph for
-pySHACL (see :func:`fallback_shapes`).
+Two forms are compiled from the same constraints:
+
+* the **batch** form (:class:`~mbtkg.fast_shacl.batch_compiler.BatchPlan`), used whenever it
+  is exact: one query checks every session of a batch, each in its own named graph, with what
+  it needs from the ontology precomputed (:mod:`mbtkg.fast_shacl.ontology_facts`);
+* the **general** form, run on one session at a time in a store that also holds the
+  ontology (as pySHACL mixes it in): every supported constraint becomes one branch
+  ``{ ... BIND(k AS ?k) }`` that binds ``?this`` (the focus node) and, where SHACL reports
+  one, ``?value``; all branches are joined by ``UNION`` into one query. ``sh:sparql`` constraints run as their own queries. The engine
+  uses it for a session the batch form cannot take (one that asserts ``rdfs:subClassOf``, say)
+  and for every session when the shapes or the ontology rule the batch form out.
+
+Shapes the compiler cannot handle at all are cut out into a smaller shapes graph for pySHACL
+(see :func:`fallback_shapes`).
 
 The data graph is the session's triples plus the ontology, as pySHACL sees it with
 ``ont_graph``: ``sh:class`` and ``sh:targetClass`` follow ``rdfs:subClassOf*`` there.
@@ -18,6 +27,8 @@ from dataclasses import dataclass
 import rdflib
 
 from .. import vocab
+from .batch_compiler import GRAPH_VAR, BatchBuilder, BatchForm, BatchPlan
+from .ontology_facts import OntologyFacts, default_facts
 from .shapes import SH, Shape, read_shapes, shape_name
 
 _TYPE_PATH = f"<{vocab.RDF}type>/<{vocab.RDFS}subClassOf>*"
@@ -53,6 +64,9 @@ class CompiledShapes:
     sparql: tuple[SparqlCheck, ...]
     fallback_turtle: str | None
     fell_back: tuple[tuple[str, str], ...]  # (shape, reason)
+    #: The batch form, or None when it would not be exact (``batch_blocked`` says why).
+    batch: BatchPlan | None = None
+    batch_blocked: str | None = None
 
 
 def _term(node: rdflib.term.Node) -> str:
@@ -82,17 +96,28 @@ def _not_instance(var: str, cls: str) -> str:
     return f"NOT EXISTS {{ {var} {_TYPE_PATH} <{cls}> }}"
 
 
-def _property_branches(shape: Shape, focus: str) -> list[tuple[str, str]]:
-    """(component, SPARQL group) pairs for the constraints of one property shape."""
+#: (component, general-form group, batch form) of one constraint.
+Constraint = tuple[str, str, BatchForm]
+
+
+def _property_branches(shape: Shape, focus: str) -> list[Constraint]:
+    """The constraints of one property shape, in both forms."""
     p = f"<{shape.path}>"
+    path = str(shape.path)
     values = f"{focus} ?this {p} ?value ."
-    out: list[tuple[str, str]] = []
+    out: list[Constraint] = []
     for n in shape.params.get("minCount", []):
-        out.append(("MinCountConstraintComponent",
-                    f"{{ SELECT ?this (COUNT(DISTINCT ?v) AS ?c) WHERE {{ {focus} OPTIONAL {{ ?this {p} ?v }} }} GROUP BY ?this }} FILTER (?c < {_term(n)})"))  # fmt: skip
+        out.append((
+            "MinCountConstraintComponent",
+            f"{{ SELECT ?this (COUNT(DISTINCT ?v) AS ?c) WHERE {{ {focus} OPTIONAL {{ ?this {p} ?v }} }} GROUP BY ?this }} FILTER (?c < {_term(n)})",
+            BatchForm("count", path=path, op="<", bound=_term(n)),
+        ))  # fmt: skip
     for n in shape.params.get("maxCount", []):
-        out.append(("MaxCountConstraintComponent",
-                    f"{{ SELECT ?this WHERE {{ {focus} ?this {p} ?v }} GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {_term(n)}) }}"))  # fmt: skip
+        out.append((
+            "MaxCountConstraintComponent",
+            f"{{ SELECT ?this WHERE {{ {focus} ?this {p} ?v }} GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {_term(n)}) }}",
+            BatchForm("count", path=path, op=">", bound=_term(n)),
+        ))  # fmt: skip
     for dt in shape.params.get("datatype", []):
         d = f"<{dt}>"
         valid = (
@@ -100,12 +125,20 @@ def _property_branches(shape: Shape, focus: str) -> list[tuple[str, str]]:
             if str(dt) == vocab.XSD + "string"
             else f"COALESCE(isLiteral({d}(STR(?value))), false)"
         )
-        out.append(("DatatypeConstraintComponent",
-                    f"{values} FILTER (!(isLiteral(?value) && datatype(?value) = {d} && {valid}))"))  # fmt: skip
-    for cls in shape.params.get("class", []):
+        test = f"!(isLiteral(?value) && datatype(?value) = {d} && {valid})"
         out.append(
-            ("ClassConstraintComponent", f"{values} FILTER ({_not_instance('?value', str(cls))})")
+            (
+                "DatatypeConstraintComponent",
+                f"{values} FILTER ({test})",
+                BatchForm("value", condition=test),
+            )
         )
+    for cls in shape.params.get("class", []):
+        out.append((
+            "ClassConstraintComponent",
+            f"{values} FILTER ({_not_instance('?value', str(cls))})",
+            BatchForm("not_instance", classes=(str(cls),)),
+        ))  # fmt: skip
     comparisons = {
         "minInclusive": ">=",
         "maxInclusive": "<=",
@@ -115,57 +148,77 @@ def _property_branches(shape: Shape, focus: str) -> list[tuple[str, str]]:
     for name, op in comparisons.items():
         for bound in shape.params.get(name, []):
             component = name[0].upper() + name[1:] + "ConstraintComponent"
-            out.append(
-                (component, f"{values} FILTER (!COALESCE(?value {op} {_term(bound)}, false))")
-            )
-    for n in shape.params.get("minLength", []):
-        out.append(("MinLengthConstraintComponent",
-                    f"{values} FILTER (isBlank(?value) || STRLEN(STR(?value)) < {_term(n)})"))  # fmt: skip
-    for n in shape.params.get("maxLength", []):
-        out.append(("MaxLengthConstraintComponent",
-                    f"{values} FILTER (isBlank(?value) || STRLEN(STR(?value)) > {_term(n)})"))  # fmt: skip
+            test = f"!COALESCE(?value {op} {_term(bound)}, false)"
+            out.append((component, f"{values} FILTER ({test})", BatchForm("value", condition=test)))
+    for name, op in (("minLength", "<"), ("maxLength", ">")):
+        for n in shape.params.get(name, []):
+            component = name[0].upper() + name[1:] + "ConstraintComponent"
+            test = f"(isBlank(?value) || STRLEN(STR(?value)) {op} {_term(n)})"
+            out.append((component, f"{values} FILTER {test}", BatchForm("value", condition=test)))
     for name, op in (("lessThanOrEquals", "<="), ("lessThan", "<")):
         for other in shape.params.get(name, []):
             component = name[0].upper() + name[1:] + "ConstraintComponent"
-            out.append((component,
-                        f"{values} ?this <{other}> ?o FILTER (!COALESCE(?value {op} ?o, false))"))  # fmt: skip
+            failing = (
+                f"EXISTS {{ GRAPH ?{GRAPH_VAR} {{ ?this <{other}> ?fs_other }} "
+                f"FILTER (!COALESCE(?value {op} ?fs_other, false)) }}"
+            )
+            out.append((
+                component,
+                f"{values} ?this <{other}> ?o FILTER (!COALESCE(?value {op} ?o, false))",
+                BatchForm("value", condition=failing, reads=(str(other),)),
+            ))  # fmt: skip
     if shape.qualified_class is not None:
         q = f"?this {p} ?q . ?q {_TYPE_PATH} <{shape.qualified_class}>"
         count = f"{{ SELECT ?this (COUNT(DISTINCT ?q) AS ?c) WHERE {{ {focus} OPTIONAL {{ {q} }} }} GROUP BY ?this }}"
-        for n in shape.params.get("qualifiedMinCount", []):
-            out.append(
-                ("QualifiedMinCountConstraintComponent", f"{count} FILTER (?c < {_term(n)})")
-            )
-        for n in shape.params.get("qualifiedMaxCount", []):
-            out.append(
-                ("QualifiedMaxCountConstraintComponent", f"{count} FILTER (?c > {_term(n)})")
-            )
+        for name, op in (("qualifiedMinCount", "<"), ("qualifiedMaxCount", ">")):
+            for n in shape.params.get(name, []):
+                component = name[0].upper() + name[1:] + "ConstraintComponent"
+                form = BatchForm(
+                    "count", path=path, op=op, bound=_term(n), qualified=shape.qualified_class
+                )
+                out.append((component, f"{count} FILTER (?c {op} {_term(n)})", form))
     if shape.classes_in_or is not None:
         none = " && ".join(_not_instance("?value", c) for c in shape.classes_in_or) or "true"
-        out.append(("OrConstraintComponent", f"{values} FILTER ({none})"))
+        out.append((
+            "OrConstraintComponent",
+            f"{values} FILTER ({none})",
+            BatchForm("not_instance", classes=tuple(shape.classes_in_or)),
+        ))  # fmt: skip
     return out
 
 
-def _node_branches(shape: Shape, focus: str) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
+def _node_branches(shape: Shape, focus: str) -> list[Constraint]:
+    out: list[Constraint] = []
     for cls in shape.params.get("class", []):
-        out.append(("ClassConstraintComponent",
-                    f"{focus} FILTER ({_not_instance('?this', str(cls))}) BIND (?this AS ?value)"))  # fmt: skip
+        out.append((
+            "ClassConstraintComponent",
+            f"{focus} FILTER ({_not_instance('?this', str(cls))}) BIND (?this AS ?value)",
+            BatchForm("not_instance", classes=(str(cls),)),
+        ))  # fmt: skip
     if shape.classes_in_or is not None:
         none = " && ".join(_not_instance("?this", c) for c in shape.classes_in_or) or "true"
-        out.append(("OrConstraintComponent", f"{focus} FILTER ({none}) BIND (?this AS ?value)"))
+        out.append((
+            "OrConstraintComponent",
+            f"{focus} FILTER ({none}) BIND (?this AS ?value)",
+            BatchForm("not_instance", classes=tuple(shape.classes_in_or)),
+        ))  # fmt: skip
     return out
 
 
-def compile_shapes(g: rdflib.Graph) -> CompiledShapes:
+def compile_shapes(g: rdflib.Graph, ontology: OntologyFacts | None = None) -> CompiledShapes:
     """Compile a shapes graph; shapes outside the supported subset go to the fallback graph.
 
+    ``ontology`` is what the data graph mixes in (default: the bundled ontology as pySHACL
+    mixes it in); the batch form depends on it.
+
     >>> from mbtkg.validate import _shapes_graph
-    >>> compile_shapes(_shapes_graph()).fell_back
-    ()
+    >>> compiled = compile_shapes(_shapes_graph())
+    >>> compiled.fell_back, compiled.batch_blocked
+    ((), None)
     """
     shapes = read_shapes(g)
     by_node = {s.node: s for s in shapes}
+    builder = BatchBuilder(ontology or default_facts())
     branches: list[Branch] = []
     groups: list[str] = []
     checks: list[SparqlCheck] = []
@@ -175,13 +228,15 @@ def compile_shapes(g: rdflib.Graph) -> CompiledShapes:
             fell_back.append((shape.name, "; ".join(sorted(set(shape.unsupported)))))
             continue
         focus = _focus(shape, by_node)
+        focus_b = builder.focus(shape, by_node)
         if shape.is_property:
             path = shape.path
             compiled = _property_branches(shape, focus)
         else:
             path = None
             compiled = _node_branches(shape, focus)
-        for component, group in compiled:
+        forms: list[tuple[int, BatchForm]] = []
+        for component, group, form in compiled:
             k = len(branches)
             branches.append(
                 Branch(
@@ -193,6 +248,8 @@ def compile_shapes(g: rdflib.Graph) -> CompiledShapes:
                 )
             )
             groups.append(f"{{ {group} BIND ({k} AS ?k) }}")
+            forms.append((k, form))
+        builder.add_shape(shape, focus_b, forms)
         for constraint, text, message in shape.sparql:
             named = isinstance(constraint, rdflib.URIRef)
             branch = Branch(
@@ -204,11 +261,21 @@ def compile_shapes(g: rdflib.Graph) -> CompiledShapes:
             focus_query = f"SELECT DISTINCT ?this WHERE {{ {focus} }}"
             query_text = without_not_exists(text.replace("$this", "?this"))
             checks.append(SparqlCheck(focus_query, query_text, branch))
+            builder.add_sparql(len(checks) - 1, query_text, focus_b, shape)
     query = None
     if groups:
         query = "SELECT DISTINCT ?k ?this ?value WHERE {\n" + "\nUNION\n".join(groups) + "\n}"
     fallback = fallback_shapes(g, [s for s in shapes if s.unsupported], by_node)
-    return CompiledShapes(query, tuple(branches), tuple(checks), fallback, tuple(fell_back))
+    plan = builder.plan()
+    return CompiledShapes(
+        query,
+        tuple(branches),
+        tuple(checks),
+        fallback,
+        tuple(fell_back),
+        batch=plan,
+        batch_blocked=None if plan is not None else "; ".join(builder.blocked),
+    )
 
 
 def fallback_shapes(

@@ -1,8 +1,12 @@
-"""Validate many sessions: each on its own, across worker processes, skipping unchanged files.
+"""Validate many sessions: in batches, across worker processes, skipping unchanged files.
 
 Sessions are independent (every shape looks inside one session graph), so they can be
-validated in any order and in parallel. Graphs travel to workers as N-Quads; files travel as
-paths and are read in the worker, so reading also runs in parallel.
+validated in any order and in parallel. They go to the fast engine in tasks of
+:data:`BATCH_SIZE` sessions, each checked by one
+:meth:`~mbtkg.fast_shacl.engine.FastValidator.validate_many` call (a few sessions per store
+and query run); each worker gets whole tasks.
+Graphs travel to workers as N-Quads (how :class:`~mbtkg.sessions.to_rdf.SessionGraph`
+pickles); files travel as paths and are read in the worker, so reading also runs in parallel.
 """
 
 from __future__ import annotations
@@ -14,8 +18,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-
-import pyoxigraph as ox
+from typing import TypeVar
 
 from ..concepts import ConceptIndex, default_index
 from ..errors import InputError, Location
@@ -23,10 +26,17 @@ from ..sessions import read_session, session_to_rdf
 from ..sessions.to_rdf import SessionGraph
 from ..validate import ValidationReport, Violation, check_engine, validate_with_pyshacl
 from ..validation_cache import CachedResult, ValidationCache
+from .engine import FastValidator
 
-_validator: object | None = None  # one FastValidator per process, built on first use
+T = TypeVar("T")
+
+_validator: FastValidator | None = None  # one per process, built on first use
 #: Fewer sessions than this per worker are validated in-process: starting workers costs more.
 _MIN_PER_WORKER = 4
+#: Sessions per task: a worker validates a task with one ``validate_many`` call (which puts
+#: about six 5,000-quad sessions in each store); smaller tasks balance the workers better,
+#: larger ones send fewer messages.
+BATCH_SIZE = 12
 
 
 def default_jobs() -> int:
@@ -34,42 +44,33 @@ def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
-def _validate_one(graph: SessionGraph, engine: str, index: ConceptIndex | None) -> list[Violation]:
+def _fast_validator() -> FastValidator:
     global _validator
+    if _validator is None:
+        _validator = FastValidator()
+    return _validator
+
+
+def validate_batch(
+    graphs: Sequence[SessionGraph], engine: str = "fast", index: ConceptIndex | None = None
+) -> list[list[Violation]]:
+    """The violations of each graph, in order: with the fast engine, as one batch."""
     index = index or default_index()
     if engine == "pyshacl":
-        return validate_with_pyshacl(graph, index=index)
-    if _validator is None:
-        from .engine import FastValidator
-
-        _validator = FastValidator()
-    return _validator.validate(graph, index=index)  # type: ignore[attr-defined]
+        return [validate_with_pyshacl(g, index=index) for g in graphs]
+    return _fast_validator().validate_many(graphs, index=index)
 
 
-@dataclass(frozen=True)
-class _Packed:
-    """A session graph in a form that pickles quickly."""
-
-    session_id: str
-    graph: str
-    source: str
-    nquads: bytes
-    lines: dict[str, int]
-    declared: dict[str, tuple[str, ...]]
+def _batches(items: Sequence[T], jobs: int) -> list[Sequence[T]]:
+    """Consecutive batches of at most BATCH_SIZE, small enough that every worker gets some."""
+    size = max(1, min(BATCH_SIZE, -(-len(items) // jobs)))
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def _pack(g: SessionGraph) -> _Packed:
-    data = ox.serialize(g.quads, format=ox.RdfFormat.N_QUADS) or b""
-    return _Packed(g.session_id, g.graph, g.source, data, g.lines, g.declared)
-
-
-def _unpack(p: _Packed) -> SessionGraph:
-    quads = tuple(ox.parse(p.nquads, format=ox.RdfFormat.N_QUADS))
-    return SessionGraph(p.session_id, p.graph, p.source, quads, p.lines, p.declared)
-
-
-def _validate_packed(p: _Packed, engine: str, index: ConceptIndex | None) -> list[Violation]:
-    return _validate_one(_unpack(p), engine, index)
+def _validate_graph_batch(
+    graphs: Sequence[SessionGraph], engine: str, index: ConceptIndex | None
+) -> list[Violation]:
+    return [v for found in validate_batch(graphs, engine, index) for v in found]
 
 
 def _pool(jobs: int) -> Executor:
@@ -89,17 +90,13 @@ def validate_graphs_with(
     graphs = list(graphs)
     jobs = max(1, jobs or default_jobs())
     if jobs == 1 or len(graphs) < _MIN_PER_WORKER * 2:
-        found = [v for g in graphs for v in _validate_one(g, engine, index)]
+        batches = _batches(graphs, 1)
+        found = [v for batch in batches for v in _validate_graph_batch(batch, engine, index)]
     else:
-        chunk = max(1, len(graphs) // (jobs * 4))
-        with _pool(min(jobs, len(graphs))) as pool:
-            packed = [_pack(g) for g in graphs]
+        batches = _batches(graphs, jobs)
+        with _pool(min(jobs, len(batches))) as pool:
             results = pool.map(
-                _validate_packed,
-                packed,
-                [engine] * len(packed),
-                [index] * len(packed),
-                chunksize=chunk,
+                _validate_graph_batch, batches, [engine] * len(batches), [index] * len(batches)
             )
             found = [v for part in results for v in part]
     return ValidationReport(len(graphs), tuple(found))
@@ -115,14 +112,22 @@ class FileValidation:
     from_cache: int
 
 
-def _validate_file(
-    path: str, engine: str, index: ConceptIndex | None
-) -> tuple[str | None, list[Violation], tuple[str, Location | None] | None]:
-    try:
-        graph = session_to_rdf(read_session(path, index=index))
-    except InputError as exc:  # errors are rebuilt in the parent: not every subclass pickles
-        return None, [], (str(exc), exc.location)
-    return graph.session_id, _validate_one(graph, engine, index), None
+Outcome = tuple[str | None, list[Violation], tuple[str, Location | None] | None]
+
+
+def _validate_files(paths: Sequence[str], engine: str, index: ConceptIndex | None) -> list[Outcome]:
+    """Read and validate files as one batch: (session id, violations, input error) each."""
+    outcomes: list[Outcome] = []
+    graphs: list[SessionGraph] = []
+    for path in paths:
+        try:
+            graphs.append(session_to_rdf(read_session(path, index=index)))
+            outcomes.append((graphs[-1].session_id, [], None))
+        except InputError as exc:  # errors are rebuilt in the parent: not every subclass pickles
+            outcomes.append((None, [], (str(exc), exc.location)))
+    found = iter(validate_batch(graphs, engine, index))
+    return [(sid, next(found), None) if problem is None else (sid, v, problem)
+            for sid, v, problem in outcomes]  # fmt: skip
 
 
 def _error(message: str, location: Location | None) -> InputError:
@@ -146,7 +151,7 @@ def validate_paths(
     """
     check_engine(engine)
     sources = [str(p) for p in paths]
-    outcome: dict[str, tuple[str | None, list[Violation], tuple[str, Location | None] | None]] = {}
+    outcome: dict[str, Outcome] = {}
     keys: dict[str, str] = {}
     todo: list[str] = []
     for source in sources:
@@ -163,15 +168,14 @@ def validate_paths(
         todo.append(source)
     jobs = max(1, jobs or default_jobs())
     if jobs == 1 or len(todo) < 2:
-        results = [_validate_file(s, engine, index) for s in todo]
+        results = [r for batch in _batches(todo, 1) for r in _validate_files(batch, engine, index)]
     else:
-        with _pool(min(jobs, len(todo))) as pool:
-            chunk = max(1, len(todo) // (jobs * 4))
-            results = list(
-                pool.map(
-                    _validate_file, todo, [engine] * len(todo), [index] * len(todo), chunksize=chunk
-                )
+        batches = _batches(todo, jobs)
+        with _pool(min(jobs, len(batches))) as pool:
+            parts = pool.map(
+                _validate_files, batches, [engine] * len(batches), [index] * len(batches)
             )
+            results = [r for part in parts for r in part]
     for source, result in zip(todo, results, strict=True):
         outcome[source] = result
         session_id, violations, problem = result
