@@ -23,8 +23,9 @@ from pathlib import Path
 
 from .concepts import ConceptIndex
 from .errors import InputError, Location
+from .fast_shacl.parallel import validate_batch
 from .sessions import read_session, session_to_rdf
-from .validate import Violation, validate_graphs
+from .validate import Violation
 
 #: Fewer files than this per worker are handled in-process: starting workers costs more.
 MIN_FILES_PER_WORKER = 4
@@ -78,10 +79,7 @@ def check_files(
         except InputError as exc:
             errors.append((position, str(exc), exc.location))
             order.append(-1)
-    report = validate_graphs(graphs, index=index, engine=engine, jobs=1)
-    by_source: dict[str, list[Violation]] = {}
-    for v in report.violations:
-        by_source.setdefault(v.source, []).append(v)
+    found = validate_batch(graphs, engine, index)
     sessions = tuple(
         CheckedSession(
             source=g.source,
@@ -89,9 +87,9 @@ def check_files(
             graph=g.graph,
             triples=len(g),
             nquads=g.nquads,
-            violations=tuple(by_source.get(g.source, ())),
+            violations=tuple(violations),
         )
-        for g in graphs
+        for g, violations in zip(graphs, found, strict=True)
     )
     return CheckedChunk(sessions, tuple(errors), tuple(order))
 
