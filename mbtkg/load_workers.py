@@ -12,12 +12,14 @@ error class pickles.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,10 +67,29 @@ class CheckedChunk:
         return out
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector: reading a file allocates thousands of small objects,
+    none in a cycle, and the collector's passes over them cost a quarter of the reading time.
+    Reference counting still frees everything; the collector resumes afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def check_files(
     paths: Sequence[str], engine: str, index: ConceptIndex | None = None
 ) -> CheckedChunk:
     """Read, convert and validate files; what a worker does with one chunk."""
+    with _collector_paused():
+        return _check_files(paths, engine, index)
+
+
+def _check_files(paths: Sequence[str], engine: str, index: ConceptIndex | None) -> CheckedChunk:
     graphs = []
     errors: list[tuple[int, str, Location | None]] = []
     order: list[int] = []

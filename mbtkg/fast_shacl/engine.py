@@ -76,6 +76,8 @@ def batch_ready(graph: SessionGraph, lines: int | None = None) -> bool:
     object would land in the default graph; the engine checks the store's default graph is
     empty after loading.)
     """
+    if graph.in_own_graph:
+        return True
     data = graph.nquads
     if not data:
         return True
@@ -151,7 +153,7 @@ class FastValidator:
         names: set[str] = set()
         quads = 0
         for position, graph in enumerate(graphs):
-            lines = graph.nquads.count(b"\n")
+            lines = len(graph)
             if graph.graph == FACTS_GRAPH or not batch_ready(graph, lines):
                 general.add(position)  # quads outside its own graph
                 continue

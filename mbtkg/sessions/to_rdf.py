@@ -24,7 +24,17 @@ class SessionGraph:
     first use. Either form may be given.
     """
 
-    __slots__ = ("_nquads", "_quads", "declared", "graph", "lines", "session_id", "source")
+    __slots__ = (
+        "_count",
+        "_nquads",
+        "_own_graph",
+        "_quads",
+        "declared",
+        "graph",
+        "lines",
+        "session_id",
+        "source",
+    )
 
     def __init__(
         self,
@@ -36,6 +46,8 @@ class SessionGraph:
         declared: dict[str, tuple[str, ...]] | None = None,
         *,
         nquads: bytes | None = None,
+        count: int | None = None,
+        own_graph: bool = False,
     ) -> None:
         if (quads is None) == (nquads is None):
             raise ValueError("give the quads either as quads or as nquads")
@@ -44,6 +56,10 @@ class SessionGraph:
         self.source = source
         self._quads = None if quads is None else tuple(quads)
         self._nquads = nquads
+        #: The number of quads, when the writer of ``nquads`` counted them.
+        self._count = count
+        #: Whether the writer guarantees every quad is in ``graph`` (see ``in_own_graph``).
+        self._own_graph = own_graph
         self.lines: dict[str, int] = lines or {}
         #: Declared participant and annotator ids, for suggestions in messages.
         self.declared: dict[str, tuple[str, ...]] = declared or {}
@@ -68,10 +84,18 @@ class SessionGraph:
             self.session_id, self.graph, self.source, quads, self.lines, self.declared
         )
 
+    @property
+    def in_own_graph(self) -> bool:
+        """True when every quad is known to be in the session's graph without looking: the
+        graph came from :func:`session_to_rdf`. False means "not known", not "not so"."""
+        return self._own_graph
+
     def __len__(self) -> int:
         if self._quads is not None:
             return len(self._quads)
-        return (self._nquads or b"").count(b"\n")
+        if self._count is None:
+            self._count = (self._nquads or b"").count(b"\n")
+        return self._count
 
     def __repr__(self) -> str:
         return f"SessionGraph({self.session_id!r}, {len(self)} quads, from {self.source!r})"
@@ -83,6 +107,8 @@ class SessionGraph:
             "graph": self.graph,
             "source": self.source,
             "nquads": self.nquads,
+            "count": self._count,
+            "own_graph": self._own_graph,
             "lines": self.lines,
             "declared": self.declared,
         }
@@ -93,6 +119,8 @@ class SessionGraph:
         self.source = str(state["source"])
         self._quads = None
         self._nquads = state["nquads"]  # type: ignore[assignment]
+        self._count = state.get("count")  # type: ignore[assignment]
+        self._own_graph = bool(state.get("own_graph", False))
         self.lines = state["lines"]  # type: ignore[assignment]
         self.declared = state["declared"]  # type: ignore[assignment]
 
@@ -258,6 +286,8 @@ def session_to_rdf(session: Session) -> SessionGraph:
         graph=graph_iri,
         source=session.source,
         nquads="".join(out).encode("utf-8"),
+        count=len(out),
+        own_graph=True,
         lines=lines,
         declared={
             "participants": tuple(p.id for p in session.participants),

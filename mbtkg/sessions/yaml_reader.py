@@ -67,8 +67,26 @@ class _Seq(list[Any]):
 _SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+#: Tags already resolved for short scalars (keys, ids, numbers): (value, implicit) -> tag.
+_RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}
+_RESOLVED_MAX = 50_000
+
+
 class _LineLoader(_SafeBase):  # type: ignore[valid-type,misc]
     """A safe loader whose mappings and sequences carry line numbers and refuse duplicate keys."""
+
+    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+        """PyYAML's tag resolution, remembered for short scalars (the same keys and small
+        values recur thousands of times per file; the answer depends only on these two)."""
+        if kind is not yaml.ScalarNode or len(value) > 32:
+            return str(super().resolve(kind, value, implicit))
+        key = (value, implicit)
+        tag = _RESOLVED.get(key)
+        if tag is None:
+            if len(_RESOLVED) >= _RESOLVED_MAX:
+                _RESOLVED.clear()
+            tag = _RESOLVED[key] = str(super().resolve(kind, value, implicit))
+        return tag
 
 
 def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> _Map:
