@@ -8,14 +8,19 @@ A query file starts with comment lines::
     # param: k (integer, default 3): how many turns to look back
     # example: session=susan-12
 
-Each parameter appears in the body as one line ``VALUES ?name { UNDEF }``. Binding replaces
+Each parameter appears in the body as a line ``VALUES ?name { UNDEF }``. Binding replaces
 ``UNDEF`` on that line by an RDF term built from the user's value (an IRI minted from a checked
 id, a class IRI resolved through the ontology, or a typed literal): user text is never pasted
-into SPARQL. An unbound optional parameter stays ``UNDEF``, which SPARQL reads as "any value".
+into SPARQL. A query may repeat the line inside its subqueries (a subquery is evaluated before
+the values outside it are joined in, so only a line of its own restricts it); binding replaces
+every occurrence. The lines of an unbound optional parameter are dropped: ``VALUES ?name
+{ UNDEF }`` matches any value, so the query means the same without them, and Virtuoso 7
+cannot plan some queries that keep them.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +37,7 @@ from .sessions.yaml_reader import ID_PATTERN
 from .stores.base import Rows, Store
 
 PARAM_TYPES = ("session", "concept", "participant", "annotator", "integer", "string")
+_QUERY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _HEADER = re.compile(r"^#\s*(title|question|param|example):\s*(.*)$")
 _PARAM = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*\((?P<spec>[^)]*)\)\s*:?\s*(?P<help>.*)$")
 
@@ -60,7 +66,8 @@ class CompetencyQuery:
     path: Path
 
     def bind(self, values: Mapping[str, str], *, index: ConceptIndex | None = None) -> str:
-        """The query text with each parameter's ``VALUES`` line bound to a checked RDF term."""
+        """The query text with each parameter's ``VALUES`` lines bound to a checked RDF term
+        (and those of an unbound optional parameter dropped)."""
         known = {p.name: p for p in self.parameters}
         for name in values:
             if name not in known:
@@ -80,6 +87,7 @@ class CompetencyQuery:
                         f"query {self.name!r} needs parameter {p.name!r} ({p.type}): {p.help}; "
                         f"give it as --param {p.name}=VALUE"
                     )
+                text = _VALUES_LINE(p.name).sub("", text)
                 continue
             term = _term(p, raw, index or default_index(), self.name)
             text = _bind_line(text, p.name, str(term))
@@ -87,8 +95,8 @@ class CompetencyQuery:
 
 
 def _bind_line(text: str, name: str, term: str) -> str:
-    """Replace UNDEF on the ``VALUES ?name { UNDEF }`` line by an already-checked term."""
-    return _VALUES_LINE(name).sub(lambda m: m.group(1) + term + m.group(2), text, count=1)
+    """Replace UNDEF on every ``VALUES ?name { UNDEF }`` line by an already-checked term."""
+    return _VALUES_LINE(name).sub(lambda m: m.group(1) + term + m.group(2), text)
 
 
 def _VALUES_LINE(name: str) -> re.Pattern[str]:  # noqa: N802 - reads like a constant
@@ -131,12 +139,12 @@ def parse_query_file(path: str | Path) -> CompetencyQuery:
     Parsed files are remembered by path, modification time and size, so running a query many
     times reads its file once; an edited file is read again.
     """
-    path = Path(path)
+    name = os.fspath(path)
     try:
-        stat = path.stat()
+        stat = os.stat(name)
     except OSError as exc:
-        raise QueryError(f"{path}: cannot read the query file: {exc.strerror}") from None
-    return _parse_cached(str(path), stat.st_mtime_ns, stat.st_size)
+        raise QueryError(f"{name}: cannot read the query file: {exc.strerror}") from None
+    return _parse_cached(name, stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=256)
@@ -202,11 +210,25 @@ def list_queries() -> list[CompetencyQuery]:
     return [parse_query_file(p) for p in sorted(resource_dir("queries").glob("*.rq"))]
 
 
+@lru_cache(maxsize=1)
+def _bundled_dir() -> str:
+    """The directory of the bundled queries (looked up once: it does not move)."""
+    return str(resource_dir("queries"))
+
+
 def get_query(name_or_path: str) -> CompetencyQuery:
-    """A bundled query by name, or a query file by path; an unknown name lists the known ones."""
-    candidate = Path(name_or_path)
-    if name_or_path.endswith(".rq") and candidate.is_file():
-        return parse_query_file(candidate)
+    """A bundled query by name, or a query file by path; an unknown name lists the known ones.
+
+    A bundled query is read from ``<queries>/<name>.rq`` directly (one ``stat`` when it is
+    already parsed); only an unknown name lists the directory, to suggest a known one.
+    """
+    if name_or_path.endswith(".rq"):
+        if os.path.isfile(name_or_path):
+            return parse_query_file(name_or_path)
+    elif _QUERY_NAME.match(name_or_path):
+        bundled = os.path.join(_bundled_dir(), name_or_path + ".rq")
+        if os.path.isfile(bundled):
+            return parse_query_file(bundled)
     queries = {q.name: q for q in list_queries()}
     if name_or_path in queries:
         return queries[name_or_path]

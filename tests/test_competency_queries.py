@@ -223,6 +223,52 @@ def test_a_string_parameter_is_escaped_and_comes_back_unchanged(
     assert str(ox.Literal(value)) in text
 
 
+def test_every_values_line_of_a_parameter_is_bound(memory_store: Store, tmp_path: Path) -> None:
+    """A subquery repeats the parameter's line so that it is restricted too; all are bound."""
+    body = (
+        "SELECT ?text ?inner WHERE {\n  VALUES ?text { UNDEF }\n"
+        "  { SELECT ?text (STR(?text) AS ?inner) WHERE {\n    VALUES ?text { UNDEF }\n  } }\n}\n"
+    )
+    path = _write_query(tmp_path, body, _ECHO_HEADER)
+    spy = RecordingStore(memory_store)
+    rows = run_query(spy, str(path), {"text": "both"})  # type: ignore[arg-type]
+    assert rows.values() == [{"text": "both", "inner": "both"}]
+    (text,) = spy.seen
+    assert text.count('VALUES ?text { "both" }') == 2
+    assert "UNDEF" not in text
+
+
+def test_an_unbound_optional_parameter_drops_its_values_lines(
+    memory_store: Store, tmp_path: Path
+) -> None:
+    """VALUES ?x { UNDEF } matches anything, so leaving the parameter out drops its lines."""
+    header = "# title: Echo\n# question: What text was given?\n# param: text (string): any text\n"
+    body = (
+        "SELECT ?n WHERE {\n  VALUES ?text { UNDEF }\n"
+        '  { SELECT ?text WHERE {\n    VALUES ?text { UNDEF }\n    VALUES ?text { "a" "b" }\n  } }\n'
+        "  BIND (STR(?text) AS ?n)\n}\nORDER BY ?n\n"
+    )
+    path = _write_query(tmp_path, body, header)
+    spy = RecordingStore(memory_store)
+    rows = run_query(spy, str(path), {})  # type: ignore[arg-type]
+    assert rows.values() == [{"n": "a"}, {"n": "b"}]
+    (text,) = spy.seen
+    assert "VALUES ?text { UNDEF }" not in text
+    assert run_query(memory_store, str(path), {"text": "b"}).values() == [{"n": "b"}]
+
+
+def test_a_bundled_query_is_found_by_name_without_listing_the_directory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import mbtkg.queries as queries_module
+
+    def no_listing() -> list[object]:
+        raise AssertionError("get_query listed every query file for a known name")
+
+    monkeypatch.setattr(queries_module, "list_queries", no_listing)
+    assert get_query("we-ness").name == "we-ness"
+
+
 def test_service_in_a_query_file_is_refused(memory_store: Store, tmp_path: Path) -> None:
     body = (
         "SELECT ?s WHERE {\n  VALUES ?text { UNDEF }\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -42,12 +43,19 @@ _FLOAT_TYPES = {f"{_XSD}decimal", f"{_XSD}double", f"{_XSD}float"}
 
 def refuse_service(sparql: str) -> None:
     """Raise QueryError if a query names SERVICE (a federated call to another endpoint)."""
-    stripped = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|<[^>\s]*>|#[^\n]*', " ", sparql)
-    if _SERVICE.search(stripped):
+    if _names_service(sparql):
         raise QueryError(
             "queries may not use SERVICE: mbtkg never sends session data or queries to "
             "another endpoint; remove the SERVICE clause"
         )
+
+
+@lru_cache(maxsize=512)
+def _names_service(sparql: str) -> bool:
+    """Whether SERVICE occurs outside strings, IRIs and comments (remembered per query text:
+    the same competency query is asked again and again, and the scan costs up to 0.1 ms)."""
+    stripped = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|<[^>\s]*>|#[^\n]*', " ", sparql)
+    return _SERVICE.search(stripped) is not None
 
 
 def python_value(lexical: str, datatype: str) -> str | int | float | bool:
@@ -74,6 +82,24 @@ def to_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -
         dt = term.datatype.value
         return Term(python_value(term.value, dt), datatype=dt)
     return Term(str(term))
+
+
+def _converted_rows(result: ox.QuerySolutions, width: int) -> tuple[tuple[Term | None, ...], ...]:
+    """Every solution as a row of Terms. Answers repeat values (session ids, labels, names),
+    so each distinct Oxigraph term is converted once per answer and its Term reused."""
+    seen: dict[object, Term | None] = {}
+    positions = range(width)
+    rows = []
+    for solution in result:
+        row = []
+        for i in positions:
+            value = solution[i]
+            term = seen.get(value)
+            if term is None and value is not None:
+                term = seen[value] = to_term(value)
+            row.append(term)
+        rows.append(tuple(row))
+    return tuple(rows)
 
 
 class OxigraphStore:
@@ -160,8 +186,7 @@ class OxigraphStore:
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
         columns = tuple(v.value for v in result.variables)
-        rows = tuple(tuple(to_term(sol[c]) for c in columns) for sol in result)
-        return Rows(columns, rows)
+        return Rows(columns, _converted_rows(result, len(columns)))
 
     def ask(self, sparql: str) -> bool:
         refuse_service(sparql)
