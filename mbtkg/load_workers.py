@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import os
 import sys
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from .concepts import ConceptIndex
 from .errors import InputError, Location
-from .fast_shacl.parallel import validate_batch
+from .fast_shacl.parallel import default_jobs, validate_batch
 from .sessions import read_session, session_to_rdf
 from .validate import Violation
 
@@ -113,14 +112,6 @@ def _check_files(paths: Sequence[str], engine: str, index: ConceptIndex | None) 
         for g, violations in zip(graphs, found, strict=True)
     )
     return CheckedChunk(sessions, tuple(errors), tuple(order))
-
-
-def default_jobs() -> int:
-    """Worker processes used when none is given: one per CPU this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def _pool(jobs: int) -> ProcessPoolExecutor:

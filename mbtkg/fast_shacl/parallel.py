@@ -40,8 +40,11 @@ BATCH_SIZE = 12
 
 
 def default_jobs() -> int:
-    """The number of worker processes used when none is given: the number of CPUs."""
-    return os.cpu_count() or 1
+    """Worker processes used when none is given: one per CPU this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
 
 
 def _fast_validator() -> FastValidator:
