@@ -86,6 +86,8 @@ def test_every_query_is_measured_and_the_engines_agree(result: dict[str, Any]) -
     for r in rows:
         assert r["rows"] == r["raw_rows"], r["query"]  # mbtkg and raw Oxigraph: same answer
         assert r["mbtkg_s"] > 0 and r["raw_s"] > 0
+        # Fast queries are run more often, so that their ratio is not timer noise.
+        assert r["runs"] == 25 if max(r["mbtkg_s"], r["raw_s"]) < 0.01 else r["runs"] >= 1
         assert r["rdflib_timed_out"] or r["rdflib_s"] > 0
     slowest = max(r["mbtkg_s"] for r in rows)
     assert result["ratios"]["slowest_query_s"] == pytest.approx(slowest, abs=1e-4)
