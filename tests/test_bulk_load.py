@@ -169,3 +169,15 @@ def test_mbtkg_load_says_when_it_undid_an_interrupted_load(
     assert run.exit_code == 0, run.output
     assert f"{len(corpus)} graph(s) were dropped when the store was opened" in run.output
     assert "loaded 1 session(s)" in run.output
+
+
+def test_mbtkg_load_takes_a_number_of_jobs(tmp_path: Path, corpus: list[Path]) -> None:
+    files = [str(p) for p in corpus]
+    for jobs in ("1", "2"):
+        store = f"oxigraph:{tmp_path / f'db-{jobs}'}"
+        run = CliRunner().invoke(main, ["load", *files, "--jobs", jobs, "--store", store])
+        assert run.exit_code == 0, run.output
+        assert f"loaded {len(corpus)} session(s)" in run.output
+    refused = CliRunner().invoke(main, ["load", *files, "--jobs", "0"])
+    assert refused.exit_code == 2
+    assert "--jobs" in refused.output

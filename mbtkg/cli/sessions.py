@@ -81,9 +81,15 @@ def validate(
     help="SHACL engine: fast (compiled to SPARQL; checked against the reference in the tests) "
     "or pyshacl (the reference).",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes that read and validate files (default: one per CPU).",
+)
 @handle_errors
 def load_command(
-    paths: tuple[str, ...], store: str | None, skip_invalid: bool, engine: str
+    paths: tuple[str, ...], store: str | None, skip_invalid: bool, engine: str, jobs: int | None
 ) -> None:
     """Validate session files and load them into a store, all or nothing."""
     target = open_store(store)
@@ -97,7 +103,12 @@ def load_command(
     try:
         with progress_bar() as progress:
             summary = load(
-                paths, target, skip_invalid=skip_invalid, engine=engine, progress=progress
+                paths,
+                target,
+                skip_invalid=skip_invalid,
+                engine=engine,
+                progress=progress,
+                jobs=jobs,
             )
     except LoadInputError as exc:
         click.echo(f"error: nothing was loaded:\n{exc}", err=True)
