@@ -16,6 +16,13 @@ the values outside it are joined in, so only a line of its own restricts it); bi
 every occurrence. The lines of an unbound optional parameter are dropped: ``VALUES ?name
 { UNDEF }`` matches any value, so the query means the same without them, and Virtuoso 7
 cannot plan some queries that keep them.
+
+A repeated line may end with the comment ``# repeat``: it only narrows a subquery whose rows
+are joined with an earlier line of the same parameter at the top of the query, so the query
+means the same without it. Binding keeps such lines for Oxigraph, which then reads one session
+instead of all of them, and drops them for Virtuoso (``repeats=False``): Virtuoso 7 plans the
+subqueries on its own and, with the line in each, its cost estimate for one session can exceed
+``MaxQueryCostEstimationTime`` and the query is refused (docs/stores.md).
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from .errors import QueryError, UnknownNameError
 from .resources import resource_dir
 from .sessions.yaml_reader import ID_PATTERN
 from .stores.base import Rows, Store
+from .stores.sparql_http import SparqlHttpStore
 
 PARAM_TYPES = ("session", "concept", "participant", "annotator", "integer", "string")
 _QUERY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -65,9 +73,16 @@ class CompetencyQuery:
     sparql: str
     path: Path
 
-    def bind(self, values: Mapping[str, str], *, index: ConceptIndex | None = None) -> str:
+    def bind(
+        self,
+        values: Mapping[str, str],
+        *,
+        index: ConceptIndex | None = None,
+        repeats: bool = True,
+    ) -> str:
         """The query text with each parameter's ``VALUES`` lines bound to a checked RDF term
-        (and those of an unbound optional parameter dropped)."""
+        (and those of an unbound optional parameter dropped). With ``repeats=False`` the lines
+        marked ``# repeat`` are dropped too (for Virtuoso; see the module docstring)."""
         known = {p.name: p for p in self.parameters}
         for name in values:
             if name not in known:
@@ -78,7 +93,7 @@ class CompetencyQuery:
                     f"query {self.name!r} has no parameter {name!r}{hint} (it takes: {expected})",
                     suggestions=tuple(hits),
                 )
-        text = self.sparql
+        text = self.sparql if repeats else _REPEAT_LINE.sub("", self.sparql)
         for p in self.parameters:
             raw = values.get(p.name, p.default)
             if raw is None:
@@ -97,6 +112,18 @@ class CompetencyQuery:
 def _bind_line(text: str, name: str, term: str) -> str:
     """Replace UNDEF on every ``VALUES ?name { UNDEF }`` line by an already-checked term."""
     return _VALUES_LINE(name).sub(lambda m: m.group(1) + term + m.group(2), text)
+
+
+#: A whole ``VALUES ?name { UNDEF }  # repeat`` line, with its end of line.
+_REPEAT_LINE = re.compile(
+    r"^[ \t]*VALUES\s+\?[A-Za-z_][A-Za-z0-9_]*\s*\{\s*UNDEF\s*\}[ \t]*#[ \t]*repeat[ \t]*\n",
+    re.MULTILINE,
+)
+
+
+def repeats_restrictions(store: Store) -> bool:
+    """Whether the store should get the ``# repeat`` lines: every store except Virtuoso."""
+    return not (isinstance(store, SparqlHttpStore) and store.dialect() == "virtuoso")
 
 
 def _VALUES_LINE(name: str) -> re.Pattern[str]:  # noqa: N802 - reads like a constant
@@ -249,4 +276,5 @@ def run_query(
 ) -> Rows:
     """Run a competency query with its parameters bound safely; return its rows."""
     query = get_query(name_or_path)
-    return store.select(query.bind(params or {}, index=index))
+    text = query.bind(params or {}, index=index, repeats=repeats_restrictions(store))
+    return store.select(text)

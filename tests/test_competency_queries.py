@@ -238,6 +238,28 @@ def test_every_values_line_of_a_parameter_is_bound(memory_store: Store, tmp_path
     assert "UNDEF" not in text
 
 
+def test_repeat_lines_are_bound_for_oxigraph_and_dropped_when_asked(
+    memory_store: Store, tmp_path: Path
+) -> None:
+    """A line marked ``# repeat`` is bound like the others, or left out with repeats=False
+    (as run_query does for Virtuoso); the top line still restricts, so the rows are the same."""
+    body = (
+        "SELECT ?text ?inner WHERE {\n  VALUES ?text { UNDEF }\n"
+        "  { SELECT ?text (STR(?text) AS ?inner) WHERE {\n"
+        "    VALUES ?text { UNDEF }  # repeat\n"
+        '    VALUES ?text { "both" "other" }\n  } }\n}\n'
+    )
+    query = parse_query_file(_write_query(tmp_path, body, _ECHO_HEADER))
+    kept = query.bind({"text": "both"})
+    dropped = query.bind({"text": "both"}, repeats=False)
+    assert kept.count('VALUES ?text { "both" }') == 2
+    assert dropped.count('VALUES ?text { "both" }') == 1
+    assert "# repeat" not in dropped and "UNDEF" not in dropped
+    expected = [{"text": "both", "inner": "both"}]
+    assert memory_store.select(kept).values() == expected
+    assert memory_store.select(dropped).values() == expected
+
+
 def test_an_unbound_optional_parameter_drops_its_values_lines(
     memory_store: Store, tmp_path: Path
 ) -> None:
