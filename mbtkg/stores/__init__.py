@@ -2,7 +2,8 @@
 ``sparql+http(s)://HOST/PATH`` (any SPARQL 1.1 server; settings in ``mbtkg.stores.settings``).
 
 The selector comes from the ``--store`` option, the ``MBTKG_STORE`` environment variable or an
-API argument, in that order of precedence.
+API argument, in that order of precedence. A store's ``selector`` attribute is safe to print:
+a remote store shows its URL without credentials or query values.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 from ..errors import StoreError
 from .base import Cell, Rows, Store, Term
 from .oxigraph import OxigraphStore
+from .remote_url import redact_selector
 from .settings import RemoteSettings
 from .sparql_http import SparqlHttpStore
 
@@ -42,7 +44,7 @@ def open_store(selector: str | None = None, *, settings: RemoteSettings | None =
     if chosen.startswith(("sparql+http://", "sparql+https://")) and len(chosen) > 15:
         return SparqlHttpStore(chosen, settings=settings)
     known = "; ".join(f"{k} ({v})" for k, v in SCHEMES.items())
-    raise StoreError(f"unknown store {chosen!r}; known stores: {known}")
+    raise StoreError(f"unknown store {redact_selector(chosen)!r}; known stores: {known}")
 
 
 __all__ = [

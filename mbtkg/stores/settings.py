@@ -39,7 +39,10 @@ ENV = {
     "upload_format": "MBTKG_SPARQL_UPLOAD_FORMAT",
     "timeout": "MBTKG_SPARQL_TIMEOUT",
     "dialect": "MBTKG_SPARQL_DIALECT",
+    "max_response_mb": "MBTKG_SPARQL_MAX_RESPONSE_MB",
 }
+#: The largest answer read from a server unless MBTKG_SPARQL_MAX_RESPONSE_MB says otherwise.
+DEFAULT_MAX_RESPONSE_BYTES = 512 * 2**20
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,8 @@ class RemoteSettings:
     replaced by ``/update``, else the query URL itself). ``gsp_url``: the Graph Store Protocol
     endpoint (default: a final ``/query`` replaced by ``/store``, else none, and loads are sent
     as SPARQL Update). ``auth``: ``none``, ``basic`` or ``digest`` (default: ``basic`` when a user
-    is set). ``timeout``: seconds per HTTP request. ``dialect``: ``standard`` or ``virtuoso``
+    is set). ``timeout``: seconds one HTTP request may take in all (connecting, sending, and
+    receiving the whole answer). ``max_response_bytes``: the largest answer accepted. ``dialect``: ``standard`` or ``virtuoso``
     (default: detected from the server's ``Server`` header on the first query).
     """
 
@@ -62,8 +66,16 @@ class RemoteSettings:
     upload_format: str = "turtle"
     timeout: float = 300.0
     dialect: str | None = None
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
     def __post_init__(self) -> None:
+        if not 0 < self.timeout <= 86400:
+            raise StoreError(
+                f"{ENV['timeout']} must be a number of seconds above 0 and at most 86400, "
+                f"found {self.timeout!r}"
+            )
+        if self.max_response_bytes < 1:
+            raise StoreError(f"{ENV['max_response_mb']} must be a positive number of MiB")
         if self.dialect is not None and self.dialect not in DIALECTS:
             raise StoreError(
                 f"unknown server dialect {self.dialect!r} ({ENV['dialect']}); "
@@ -100,9 +112,16 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> RemoteSetting
     timeout_text = env.get(ENV["timeout"])
     try:
         timeout = float(timeout_text) if timeout_text else 300.0
-    except ValueError:
+    except (ValueError, OverflowError):
         raise StoreError(
             f"{ENV['timeout']} must be a number of seconds, found {timeout_text!r}"
+        ) from None
+    size_text = env.get(ENV["max_response_mb"])
+    try:
+        max_bytes = int(float(size_text) * 2**20) if size_text else DEFAULT_MAX_RESPONSE_BYTES
+    except (ValueError, OverflowError):
+        raise StoreError(
+            f"{ENV['max_response_mb']} must be a number of MiB, found {size_text!r}"
         ) from None
     return RemoteSettings(
         update_url=env.get(ENV["update_url"]) or None,
@@ -113,6 +132,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> RemoteSetting
         upload_format=env.get(ENV["upload_format"]) or "turtle",
         timeout=timeout,
         dialect=env.get(ENV["dialect"]) or None,
+        max_response_bytes=max_bytes,
     )
 
 

@@ -28,7 +28,8 @@ from ..errors import QueryError, StoreError
 from .base import Rows, Term
 from .http_client import HttpClient, Response
 from .oxigraph import python_value, refuse_service
-from .settings import UPLOAD_FORMATS, RemoteSettings, settings_from_env
+from .remote_url import check_endpoint, redact, redact_selector
+from .settings import ENV, UPLOAD_FORMATS, RemoteSettings, settings_from_env
 
 STAGING_PREFIX = "https://w3id.org/mbtkg/graph/staging/"
 _MBTKG_GRAPHS = "https://w3id.org/mbtkg/"
@@ -48,13 +49,20 @@ class SparqlHttpStore:
         if not selector.startswith(("sparql+http://", "sparql+https://")):
             raise StoreError(
                 f"a remote store selector starts with sparql+http:// or sparql+https://, "
-                f"found {selector!r}"
+                f"found {redact_selector(selector)!r}"
             )
-        self.selector = selector
-        self.query_url = selector[len("sparql+") :]
-        self.settings = (settings or settings_from_env()).resolved(self.query_url)
+        self._query_url = check_endpoint(selector[len("sparql+") :], what="the --store URL")
+        #: The selector fit to print: query values hidden (an ``?apikey=`` stays secret).
+        self.selector = "sparql+" + redact(self._query_url)
+        self.settings = (settings or settings_from_env()).resolved(self._query_url)
+        for name, url in (
+            ("update_url", self.settings.update_url),
+            ("gsp_url", self.settings.gsp_url),
+        ):
+            if url:
+                check_endpoint(url, what=ENV[name])
         urls = tuple(
-            u for u in (self.query_url, self.settings.update_url, self.settings.gsp_url) if u
+            u for u in (self._query_url, self.settings.update_url, self.settings.gsp_url) if u
         )
         self._http = HttpClient(self.settings, urls)
         self._dialect = self.settings.dialect
@@ -72,6 +80,7 @@ class SparqlHttpStore:
         return self._dialect
 
     def _query(self, sparql: str) -> dict[str, Any]:
+        """The server's JSON answer to a query, as an object; StoreError if it is not one."""
         refuse_service(sparql)
         if self.dialect() == "virtuoso":
             try:
@@ -87,45 +96,69 @@ class SparqlHttpStore:
         else:
             answer = self._send_query(sparql)
         try:
-            parsed: dict[str, Any] = json.loads(answer.body)
+            parsed = json.loads(answer.body)
+        except RecursionError:
+            raise self._unexpected("JSON nested too deeply to be SPARQL results") from None
         except ValueError:
-            raise QueryError(
-                f"the server at {self.query_url} did not answer with SPARQL JSON results "
-                f"(it sent {answer.content_type or 'no media type'}); is the --store URL its "
-                "query endpoint?"
+            raise StoreError(
+                f"the server at {redact(self._query_url)} did not answer with SPARQL JSON "
+                f"results (it sent {answer.content_type or 'no media type'}); is the --store URL "
+                "its query endpoint?"
             ) from None
+        if not isinstance(parsed, dict):
+            raise self._unexpected(f"a JSON {type(parsed).__name__} instead of an object")
         return parsed
+
+    def _unexpected(self, found: str) -> StoreError:
+        return StoreError(
+            f"the server at {redact(self._query_url)} sent an answer that is not SPARQL JSON "
+            f"results ({found}); is the --store URL its query endpoint?"
+        )
 
     def _send_query(self, sparql: str) -> Response:
         encoded = urlencode({"query": sparql})
         headers = {"Accept": _RESULTS_JSON}
         if len(encoded) < _GET_LIMIT:
-            sep = "&" if "?" in self.query_url else "?"
+            sep = "&" if "?" in self._query_url else "?"
             answer = self._http.send(
-                "GET", f"{self.query_url}{sep}{encoded}", headers=headers, what="the query"
+                "GET", f"{self._query_url}{sep}{encoded}", headers=headers, what="the query"
             )
         else:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             answer = self._http.send(
-                "POST", self.query_url, data=encoded.encode(), headers=headers, what="the query"
+                "POST", self._query_url, data=encoded.encode(), headers=headers, what="the query"
             )
         return answer
 
     def select(self, sparql: str) -> Rows:
         data = self._query(sparql)
         if "results" not in data:
-            raise QueryError("expected a SELECT query")
-        columns = tuple(data.get("head", {}).get("vars", []))
-        rows = tuple(
-            tuple(_term(binding.get(c)) for c in columns) for binding in data["results"]["bindings"]
-        )
-        return Rows(columns, rows)
+            if "boolean" in data:
+                raise QueryError("expected a SELECT query")
+            raise self._unexpected("no 'results' member")
+        head = data.get("head", {})
+        columns = head.get("vars", []) if isinstance(head, dict) else None
+        if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+            raise self._unexpected("'head.vars' is not a list of names")
+        results = data["results"]
+        bindings = results.get("bindings") if isinstance(results, dict) else None
+        if not isinstance(bindings, list) or not all(isinstance(b, dict) for b in bindings):
+            raise self._unexpected("'results.bindings' is not a list of objects")
+        try:
+            rows = tuple(tuple(_term(binding.get(c)) for c in columns) for binding in bindings)
+        except _BadTerm as exc:
+            raise self._unexpected(str(exc)) from None
+        return Rows(tuple(columns), rows)
 
     def ask(self, sparql: str) -> bool:
         data = self._query(sparql)
         if "boolean" not in data:
-            raise QueryError("expected an ASK query")
-        return bool(data["boolean"])
+            if "results" in data:
+                raise QueryError("expected an ASK query")
+            raise self._unexpected("no 'boolean' member")
+        if not isinstance(data["boolean"], bool):
+            raise self._unexpected("'boolean' is not true or false")
+        return data["boolean"]
 
     # -- graphs --------------------------------------------------------------------------------
 
@@ -141,8 +174,12 @@ class SparqlHttpStore:
     def graph_size(self, graph: str) -> int:
         _check_iri(graph)
         rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
-        cell = rows.rows[0][0] if rows.rows else None
-        return int(cell.value) if cell is not None and cell.value is not None else 0
+        cell = rows.rows[0][0] if rows.rows and rows.rows[0] else None
+        if cell is None or cell.value is None:
+            return 0
+        if not isinstance(cell.value, int) or isinstance(cell.value, bool) or cell.value < 0:
+            raise self._unexpected("a triple count that is not a whole number")
+        return cell.value
 
     def _exists(self, graph: str) -> bool:
         return self.ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
@@ -150,7 +187,7 @@ class SparqlHttpStore:
     def _update(self, sparql: str, *, what: str) -> None:
         self._http.send(
             "POST",
-            self.settings.update_url or self.query_url,
+            self.settings.update_url or self._query_url,
             data=urlencode({"update": sparql}).encode(),
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             what=what,
@@ -223,12 +260,22 @@ def _check_iri(iri: str) -> None:
         raise StoreError(f"not a valid graph IRI: {iri!r}")
 
 
-def _term(binding: Mapping[str, Any] | None) -> Term | None:
+class _BadTerm(Exception):
+    """A result binding that is not a SPARQL JSON term."""
+
+
+def _term(binding: object) -> Term | None:
     """A SPARQL JSON result binding as a Term, typed the same way as the embedded store's."""
     if binding is None:
         return None
+    if not isinstance(binding, dict):
+        raise _BadTerm("a bound value is not an object")
     kind = binding.get("type")
-    value = str(binding.get("value", ""))
+    value = binding.get("value", "")
+    if not isinstance(value, str):
+        raise _BadTerm("a bound value's 'value' is not a string")
+    if "datatype" in binding and not isinstance(binding["datatype"], str):
+        raise _BadTerm("a literal's 'datatype' is not a string")
     if kind == "uri":
         return Term(value, is_iri=True)
     if kind == "bnode":
