@@ -21,7 +21,7 @@ from .concepts import ConceptIndex, default_index
 from .errors import InputError
 from .sessions.jsonld_reader import context, sessions_from_quads
 from .sessions.model import ROLES, SETTINGS, Session
-from .sessions.to_rdf import _decimal, session_to_rdf
+from .sessions.to_rdf import _decimal, recorded_source, session_to_rdf
 from .stores.base import Store
 
 #: Export formats, also the CLI's ``--format`` choices.
@@ -52,7 +52,7 @@ def session_to_jsonld(session: Session, *, index: ConceptIndex | None = None) ->
         node["number"] = session.number
     if session.setting is not None:
         node["setting"] = "mbt:" + SETTINGS[session.setting]
-    node["source"] = session.source
+    node["source"] = recorded_source(session.source)
     roles = {}
     node["roles"] = []
     for p in session.participants:

@@ -171,8 +171,26 @@ def _text(node: object, index: ConceptIndex) -> str:
         described = vocab.describe(iri)
         return described if described != iri else compact(iri)
     if isinstance(node, rdflib.Literal):
-        return repr(str(node))
+        return literal_description(node)
     return "a blank node"
+
+
+_TEXT_TYPES = (None, rdflib.XSD.string, rdflib.RDF.langString)
+
+
+def literal_description(literal: rdflib.Literal) -> str:
+    """A literal as a message may show it: never the words of a text (they may be session
+    text, which is clinical data), only its length; numbers and dates as written.
+
+    >>> literal_description(rdflib.Literal("I felt nothing"))
+    'a text of 14 characters'
+    >>> literal_description(rdflib.Literal(1.5))
+    '1.5'
+    """
+    lexical = str(literal)
+    if literal.datatype in _TEXT_TYPES or len(lexical) > 40 or any(c.isspace() for c in lexical):
+        return f"a text of {len(lexical)} characters" if lexical else "an empty text"
+    return lexical
 
 
 def _violations(results: rdflib.Graph, graph: SessionGraph, index: ConceptIndex) -> list[Violation]:

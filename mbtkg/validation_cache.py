@@ -4,6 +4,13 @@ The key of a file is a SHA-256 over its bytes, the bytes of the shapes and ontol
 the mbtkg version and the engine. Change any of them and the file is validated afresh. An
 entry stores the violations without the file name, so a copied or renamed file hits too.
 Entries are small JSON files in one directory; a damaged entry counts as a miss.
+
+An entry holds no session text: the session id, and per violation its line, node, path,
+constraint and shape, the shape's own message, and the found value as validate.py renders it
+(which never quotes a text, see ``validate.literal_description``). A violation whose message is
+not one the shapes declare is not written. The directory is ``$MBTKG_CACHE_DIR/validation``,
+else ``$XDG_CACHE_HOME/mbtkg/validation``, else ``~/.cache/mbtkg/validation`` (made readable by
+the user alone); ``--cache DIR`` chooses another and ``--no-cache`` writes nothing.
 """
 
 from __future__ import annotations
@@ -20,13 +27,32 @@ from .errors import MbtkgError
 from .resources import ontology_files, shape_files
 from .validate import Violation
 
-_FORMAT = "mbtkg-validation-cache-1"
+_FORMAT = "mbtkg-validation-cache-2"
+#: The environment variable naming the directory of mbtkg's caches.
+CACHE_ENV = "MBTKG_CACHE_DIR"
+#: The message pySHACL results carry when a shape declares none.
+_NO_MESSAGE = "does not conform"
 
 
 def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/mbtkg/validation``, or ``~/.cache/mbtkg/validation``."""
+    """``$MBTKG_CACHE_DIR/validation``, else ``$XDG_CACHE_HOME/mbtkg/validation``, else
+    ``~/.cache/mbtkg/validation``."""
+    own = os.environ.get(CACHE_ENV)
+    if own:
+        return Path(own) / "validation"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "mbtkg" / "validation"
+
+
+@lru_cache(maxsize=1)
+def shape_messages() -> frozenset[str]:
+    """Every ``sh:message`` the shapes declare: the only message texts an entry may hold."""
+    import rdflib
+
+    from .validate import _shapes_graph
+
+    graph = _shapes_graph()
+    return frozenset(str(m) for m in graph.objects(None, rdflib.SH.message)) | {_NO_MESSAGE}
 
 
 @lru_cache(maxsize=1)
@@ -64,7 +90,7 @@ class ValidationCache:
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise MbtkgError(
                 f"cannot create the validation cache directory {self.directory}: {exc.strerror}; "
@@ -94,16 +120,24 @@ class ValidationCache:
             return None
 
     def put(self, key: str, result: CachedResult) -> None:
-        """Remember a result; a write that fails is ignored (the cache is only a shortcut)."""
+        """Remember a result; a write that fails is ignored (the cache is only a shortcut).
+
+        A result with a message the shapes do not declare is not remembered: only text the
+        shapes themselves carry may reach the disk.
+        """
+        if any(v.message not in shape_messages() for v in result.violations):
+            return
         body = {
             "session_id": result.session_id,
             "violations": [{**dataclasses.asdict(v), "source": ""} for v in result.violations],
         }
         path = self._path(key)
         try:
-            path.parent.mkdir(exist_ok=True)
+            path.parent.mkdir(mode=0o700, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(body), encoding="utf-8")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(json.dumps(body))
             tmp.replace(path)
         except OSError:
             pass

@@ -78,9 +78,10 @@ def test_bad_annotation_rows_name_quote_span_and_session() -> None:
         )
     text = str(info.value)
     assert (
-        "bad-annotations.csv row 2, column 'quote': 'Forget about it' is not in the text of "
-        "turns 2-2" in text
+        "bad-annotations.csv row 2, column 'quote': the quote (15 characters) is not in the "
+        "text of turns 2-2" in text
     )
+    assert "Forget about it" not in text  # the quote is session text: named, never shown
     assert "row 3, column 'last_turn': session 'demo-3' has no turn 7 (turns 1-3)" in text
     assert (
         "row 4, column 'session': no session 'demo-33' in the turns sheet; did you mean 'demo-3'?"

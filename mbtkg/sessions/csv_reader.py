@@ -20,6 +20,7 @@ from pathlib import Path
 from ..concepts import ConceptIndex, default_index
 from ..errors import InputError, Location, MbtkgError
 from ..mapping import Code, CodeMapping, resolve_codes
+from .found_values import found
 from .model import ROLES, Annotation, Annotator, Participant, Session, Turn
 from .speakers import guess_role
 from .yaml_reader import ID_PATTERN
@@ -163,7 +164,10 @@ def read_csv_sessions(
         except ValueError:
             problems.append(
                 RowError(
-                    src, number, "turn", f"found {row['turn']!r}; expected a whole number from 1 up"
+                    src,
+                    number,
+                    "turn",
+                    f"found {found(row['turn'])}; expected a whole number from 1 up",
                 )
             )
             continue
@@ -183,7 +187,7 @@ def read_csv_sessions(
         role = (row.get("role") or "").lower() or None
         if role is not None and role not in ROLES:
             problems.append(
-                RowError(src, number, "role", f"found {role!r}; expected {' or '.join(ROLES)}")
+                RowError(src, number, "role", f"found {found(role)}; expected {' or '.join(ROLES)}")
             )
             role = None
         if role is not None:
@@ -194,7 +198,7 @@ def read_csv_sessions(
                         src,
                         number,
                         "role",
-                        f"{speaker!r} is {role!r} here but {seen[0]!r} in row {seen[1]}",
+                        f"{found(speaker)} is {role!r} here but {seen[0]!r} in row {seen[1]}",
                     )
                 )
             role_rows.setdefault((sid, speaker), (role, number))
@@ -206,7 +210,9 @@ def read_csv_sessions(
             try:
                 times.append(float(value) if value else None)
             except ValueError:
-                problems.append(RowError(src, number, key, f"found {value!r}; expected seconds"))
+                problems.append(
+                    RowError(src, number, key, f"found {found(value)}; expected seconds")
+                )
                 times.append(None)
         turns[sid].append(Turn(tid, speaker, row["text"] or None, number, times[0], times[1]))
         for column in code_columns:
@@ -297,7 +303,7 @@ def _long(
                 span.append(int(value))
             except ValueError:
                 problems.append(
-                    RowError(src, number, key, f"found {value!r}; expected a turn number")
+                    RowError(src, number, key, f"found {found(value)}; expected a turn number")
                 )
         if len(span) != 2:
             continue
@@ -322,7 +328,8 @@ def _long(
                         src,
                         number,
                         "quote",
-                        f"{quote!r} is not in the text of turns {span[0]}-{span[1]}; expected "
+                        f"the quote ({len(quote)} characters) is not in the text of turns "
+                        f"{span[0]}-{span[1]}; expected "
                         "words copied exactly from one of those turns",
                     )
                 )
@@ -340,7 +347,7 @@ def _long(
                         src,
                         number,
                         "confidence",
-                        f"found {row['confidence']!r}; expected a number from 0 to 1",
+                        f"found {found(row['confidence'])}; expected a number from 0 to 1",
                     )
                 )
         out[sid].append(
@@ -363,7 +370,7 @@ def _long(
 
 def _bad_id(what: str, value: str) -> str:
     return (
-        f"found {value!r}; expected {what} of letters, digits, '.', '_' and '-' "
+        f"found {found(value)}; expected {what} of letters, digits, '.', '_' and '-' "
         "starting with a letter or digit"
     )
 

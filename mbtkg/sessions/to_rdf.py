@@ -2,11 +2,13 @@
 
 The shape of the graph is documented in ``docs/data-model.md``. Besides the quads, the writer
 returns a source map from each minted node to the line it came from, so SHACL results can be
-reported against the file a person wrote.
+reported against the file a person wrote. The graph records the source file by its name only
+(``recorded_source``), never by a path that would show the user's folders.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -156,6 +158,23 @@ def _int(value: int) -> str:
     return f'"{value}"{_INTEGER}'
 
 
+def recorded_source(source: str) -> str:
+    """What the graph records of where a session came from: the file's name, never its folders.
+
+    Folder names often carry a client's real name, and the graph travels (exports, the
+    endpoint), so ``/home/me/clients/Jane Doe/s1.yaml`` is recorded as ``s1.yaml``. A source
+    inside a project keeps its part name: ``/x/study.qdpx [s1.txt]`` gives ``study.qdpx [s1.txt]``.
+
+    >>> recorded_source("/home/me/clients/Jane Doe/s1.yaml")
+    's1.yaml'
+    >>> recorded_source(r"C:\\Users\\me\\study.qdpx [s1.txt]")
+    'study.qdpx [s1.txt]'
+    """
+    path, bracket, part = source.partition(" [")
+    name = re.split(r"[/\\]", path.rstrip("/\\"))[-1]
+    return f"{name}{bracket}{part}"
+
+
 def session_to_rdf(session: Session) -> SessionGraph:
     """Build the named graph of one session.
 
@@ -186,7 +205,7 @@ def session_to_rdf(session: Session) -> SessionGraph:
         add(s, _m("sessionNumber"), _int(session.number))
     if session.setting is not None:
         add(s, _m("setting"), _m(SETTINGS[session.setting]))
-    add(s, f"<{vocab.DCTERMS}source>", _escape(session.source))
+    add(s, f"<{vocab.DCTERMS}source>", _escape(recorded_source(session.source)))
 
     roles: dict[str, str] = {}
     for p in session.participants:

@@ -17,6 +17,7 @@ import yaml
 
 from ..concepts import ConceptIndex, default_index
 from ..errors import InputError, Location, UnknownNameError
+from .found_values import found
 from .model import ROLES, SETTINGS, Annotation, Annotator, Participant, Relation, Session, Turn
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -100,7 +101,7 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> _Map:
             raise yaml.constructor.ConstructorError(
                 None,
                 None,
-                f"duplicate key {key!r} (first given on line {result.key_lines[key]})",
+                f"duplicate key {found(key)} (first given on line {result.key_lines[key]})",
                 key_node.start_mark,
             )
         result[key] = loader.construct_object(value_node, deep=True)
@@ -193,7 +194,7 @@ class _Builder:
                 raise yaml.constructor.ConstructorError(
                     None,
                     None,
-                    f"duplicate key {key!r} (first given on line {key_lines[key]})",
+                    f"duplicate key {found(key)} (first given on line {key_lines[key]})",
                     key_node.start_mark,
                 )
             result[key] = self.build(value_node)
@@ -285,7 +286,7 @@ class _Reader:
                 hits = ConceptIndex.suggest(str(key), allowed)
                 hint = f"; did you mean {hits[0]!r}?" if hits else ""
                 self.problem(
-                    f"unknown field {key!r} in {what}{hint} (expected one of {', '.join(allowed)})",
+                    f"unknown field {found(key)} in {what}{hint} (expected one of {', '.join(allowed)})",
                     m.key_lines.get(key, m.line),
                     suggestions=tuple(hits),
                 )
@@ -299,12 +300,12 @@ class _Reader:
             self.problem(f"{what} has no 'id'", m.line)
             return None
         if isinstance(value, bool) or not isinstance(value, str | int):
-            self.problem(f"{what} id must be text, found {value!r}", self._line(m, "id"))
+            self.problem(f"{what} id must be text, found {found(value)}", self._line(m, "id"))
             return None
         text = str(value)
         if not ID_PATTERN.match(text):
             self.problem(
-                f"{what} id {text!r} may use only letters, digits, '.', '_' and '-' "
+                f"{what} id {found(text)} may use only letters, digits, '.', '_' and '-' "
                 "and must start with a letter or digit",
                 self._line(m, "id"),
             )
@@ -327,7 +328,7 @@ class _Reader:
             if isinstance(item, _Map):
                 items.append((item, line))
             else:
-                self.problem(f"each item of '{key}' must be a mapping, found {item!r}", line)
+                self.problem(f"each item of '{key}' must be a mapping, found {found(item)}", line)
         return items
 
     # -- sections --------------------------------------------------------------------------
@@ -349,7 +350,7 @@ class _Reader:
         number = head.get("number")
         if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
             self.problem(
-                f"session number must be a whole number, found {number!r}",
+                f"session number must be a whole number, found {found(number)}",
                 self._line(head, "number"),
             )
             number = None
@@ -358,7 +359,7 @@ class _Reader:
             hits = ConceptIndex.suggest(str(setting), SETTINGS)
             hint = f"; did you mean {hits[0]!r}?" if hits else ""
             self.problem(
-                f"unknown setting {setting!r}{hint} (expected one of {', '.join(SETTINGS)})",
+                f"unknown setting {found(setting)}{hint} (expected one of {', '.join(SETTINGS)})",
                 self._line(head, "setting"),
                 suggestions=tuple(hits),
             )
@@ -392,7 +393,7 @@ class _Reader:
             except ValueError:
                 pass
         self.problem(
-            f"session date must be a calendar date like 2024-10-14, found {value!r}",
+            f"session date must be a calendar date like 2024-10-14, found {found(value)}",
             self._line(head, "date"),
         )
         return None
@@ -415,7 +416,7 @@ class _Reader:
                 hits = ConceptIndex.suggest(str(role), ROLES)
                 hint = f"; did you mean {hits[0]!r}?" if hits else ""
                 self.problem(
-                    f"unknown role {role!r}{hint} (expected one of {', '.join(ROLES)})",
+                    f"unknown role {found(role)}{hint} (expected one of {', '.join(ROLES)})",
                     self._line(item, "role"),
                     suggestions=tuple(hits),
                 )
@@ -442,7 +443,7 @@ class _Reader:
             tid = item.get("id")
             if isinstance(tid, bool) or not isinstance(tid, int) or tid < 1:
                 self.problem(
-                    f"a turn id must be a whole number from 1 up, found {tid!r}",
+                    f"a turn id must be a whole number from 1 up, found {found(tid)}",
                     self._line(item, "id"),
                 )
                 continue
@@ -458,7 +459,8 @@ class _Reader:
                     isinstance(value, bool) or not isinstance(value, int | float)
                 ):
                     self.problem(
-                        f"turn {key} time must be seconds, found {value!r}", self._line(item, key)
+                        f"turn {key} time must be seconds, found {found(value)}",
+                        self._line(item, key),
                     )
             start = times[0] if isinstance(times[0], int | float) else None
             end = times[1] if isinstance(times[1], int | float) else None
@@ -479,7 +481,7 @@ class _Reader:
         ):
             return value[0], value[1]
         self.problem(
-            f"'turns' must be one turn id or [first, last], found {value!r}",
+            f"'turns' must be one turn id or [first, last], found {found(value)}",
             line,
         )
         return None, None
@@ -496,8 +498,12 @@ class _Reader:
                 try:
                     concept_iri = self.index.resolve(str(concept_name))
                 except UnknownNameError as exc:
+                    # Words that are not a concept name may be session text: not shown.
+                    shown = found(str(concept_name), words=4, length=40)
                     self.problem(
-                        exc.detail, self._line(item, "concept"), suggestions=exc.suggestions
+                        exc.detail.replace(repr(str(concept_name)), shown, 1),
+                        self._line(item, "concept"),
+                        suggestions=exc.suggestions,
                     )
             start, end = self._span(item)
             confidence = item.get("confidence")
@@ -505,7 +511,7 @@ class _Reader:
                 isinstance(confidence, bool) or not isinstance(confidence, int | float)
             ):
                 self.problem(
-                    f"confidence must be a number from 0 to 1, found {confidence!r}",
+                    f"confidence must be a number from 0 to 1, found {found(confidence)}",
                     self._line(item, "confidence"),
                 )
                 confidence = None
