@@ -9,6 +9,7 @@ client and assert that folder is in no quad and no export.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from dataclasses import replace
@@ -19,10 +20,12 @@ import yaml
 from click.testing import CliRunner
 
 from mbtkg.cli import main
+from mbtkg.errors import InputError
 from mbtkg.export import export_session
 from mbtkg.fast_shacl.parallel import validate_paths
 from mbtkg.loading import load
 from mbtkg.resources import example_sessions
+from mbtkg.sessions import read_session
 from mbtkg.sessions.csv_reader import CsvProblems, read_csv_sessions
 from mbtkg.sessions.to_rdf import recorded_source
 from mbtkg.stores import open_store
@@ -336,3 +339,20 @@ def test_a_result_carrying_other_text_is_not_cached(tmp_path: Path) -> None:
     assert cache.get(key, source="t.yaml") == CachedResult(
         "s1", (replace(declared, source="t.yaml"),)
     )
+
+
+def test_a_json_ld_triple_that_would_be_lost_is_named_without_its_text(tmp_path: Path) -> None:
+    store = open_store("oxigraph:memory")
+    load([str(next(p for p in example_sessions() if p.stem == "susan-12"))], store, jobs=1)
+    document = json.loads(export_session(store, "susan-12", "jsonld"))
+    node = document["@graph"][0] if "@graph" in document else document
+    node["http://example.org/extra"] = f"{MARKER} about the patient"
+    path = tmp_path / "susan-12.jsonld"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(
+        InputError, match=r"1 triple\(s\) are not part of the session format"
+    ) as info:
+        read_session(path)
+    message = str(info.value)
+    assert "http://example.org/extra" in message and "a text of 44 characters" in message
+    assert "Quokka" not in message

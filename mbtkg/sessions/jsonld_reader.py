@@ -22,6 +22,7 @@ from .. import vocab
 from ..concepts import ConceptIndex, default_index
 from ..errors import InputError, Location
 from ..resources import resource_dir
+from .found_values import found
 from .model import ROLES, SETTINGS, Annotation, Annotator, Participant, Relation, Session, Turn
 from .to_rdf import session_to_rdf
 
@@ -147,7 +148,11 @@ def sessions_from_quads(
         and q.predicate.value != _SOURCE
     ]
     if strange:
-        shown = "\n".join(f"  {q.subject} {q.predicate} {q.object}" for q in strange[:5])
+        shown = "\n".join(
+            f"  {q.subject} {q.predicate} "
+            + (found(q.object.value) if isinstance(q.object, ox.Literal) else str(q.object))
+            for q in strange[:5]
+        )
         more = f"\n  ... and {len(strange) - 5} more" if len(strange) > 5 else ""
         raise InputError(
             f"{len(strange)} triple(s) are not part of the session format and would be lost:\n"
