@@ -224,3 +224,78 @@ def run_hermit(
 def _last_lines(text: str, n: int = 5) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return "\n".join(lines[-n:]) or "HermiT stopped without a message"
+
+
+def _hermit_command(java_path: str, path: Path) -> list[str]:
+    import owlready2
+    from owlready2 import reasoning as owlready_reasoning
+
+    classpath: str = owlready_reasoning._HERMIT_CLASSPATH
+    return [
+        java_path,
+        f"-Xmx{owlready2.JAVA_MEMORY}M",
+        # A short-lived run: the quick compiler and the simple collector start fastest.
+        "-XX:TieredStopAtLevel=1",
+        "-XX:+UseSerialGC",
+        "-cp",
+        classpath,
+        "org.semanticweb.HermiT.cli.CommandLine",
+        "-k",
+        path.as_uri(),
+    ]
+
+
+def _one_ontology(triples: Sequence[ox.Triple], name: str) -> list[ox.Triple]:
+    """The triples as one ontology named ``name``: other ontology headers are dropped."""
+    rdf_type = ox.NamedNode(vocab.RDF + "type")
+    ontology = ox.NamedNode(vocab.OWL + "Ontology")
+    kept = [t for t in triples if not (t.predicate == rdf_type and t.object == ontology)]
+    header = {t.subject for t in triples if t.predicate == rdf_type and t.object == ontology}
+    kept = [t for t in kept if t.subject not in header]
+    return [ox.Triple(ox.NamedNode(f"urn:mbtkg:case:{name}"), rdf_type, ontology), *kept]
+
+
+def check_consistency_each(
+    base: Sequence[ox.Triple],
+    cases: dict[str, Sequence[ox.Triple]],
+    *,
+    java: str | None = None,
+    imports: Sequence[ox.Triple] | None = None,
+    jobs: int | None = None,
+) -> dict[str, ReasonerResult]:
+    """Ask HermiT, separately for each case, whether ``base`` + imports + that case is consistent.
+
+    Each case is its own ontology and its own HermiT run (a consistency check only, no
+    classification), so one inconsistent case never hides or causes the verdict on another;
+    up to ``jobs`` runs (default: the CPUs this process may use) go in parallel. Status per case: ``consistent``, ``inconsistent``,
+    ``skipped`` (no Java) or ``failed``.
+    """
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    java_path = find_java(java)
+    if java_path is None:
+        return {name: ReasonerResult("skipped", message=NO_JAVA) for name in cases}
+    merged = with_imports(base, imports)
+    with tempfile.TemporaryDirectory(prefix="mbtkg-hermit-") as tmp:
+
+        def run(item: tuple[int, str]) -> tuple[str, ReasonerResult]:
+            number, name = item
+            path = Path(tmp) / f"case-{number}.nt"
+            path.write_bytes(owl_ntriples(_one_ontology([*merged, *cases[name]], str(number))))
+            done = subprocess.run(
+                _hermit_command(java_path, path), capture_output=True, text=True, check=False
+            )
+            output = done.stdout + done.stderr
+            if "InconsistentOntologyException" in output:
+                return name, ReasonerResult(
+                    "inconsistent", message="no interpretation satisfies all axioms"
+                )
+            if done.returncode == 0 and "is satisfiable" in done.stdout:
+                return name, ReasonerResult("consistent", message="consistent")
+            return name, ReasonerResult("failed", message=_last_lines(output))
+
+        from .fast_shacl.parallel import default_jobs
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs or default_jobs())) as pool:
+            return dict(pool.map(run, enumerate(cases)))
