@@ -103,6 +103,15 @@ def test_the_example_sessions_are_consistent_with_the_ontology() -> None:
     assert result.status == "consistent", result.message
 
 
+def test_a_java_that_fails_is_reported_per_case_not_taken_for_an_answer(tmp_path: Path) -> None:
+    fake = tmp_path / "java"
+    fake.write_text("#!/bin/sh\necho 'Error: could not reserve enough space' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    verdicts = check_consistency_each([], {"a": [], "b": []}, java=str(fake), imports=())
+    assert {v.status for v in verdicts.values()} == {"failed"}
+    assert all("could not reserve enough space" in v.message for v in verdicts.values())
+
+
 def test_without_java_each_case_is_skipped(tmp_path: Path) -> None:
     verdicts = check_consistency_each([], {"a": [], "b": []}, java=str(tmp_path / "no-java"))
     assert {v.status for v in verdicts.values()} == {"skipped"}
