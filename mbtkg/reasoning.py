@@ -6,6 +6,11 @@ other datatypes (the ontology header's ``xsd:date``, the bibliography's ``xsd:gY
 to it as plain strings. They only ever appear in annotations, which carry no logical meaning,
 so the answer is the same.
 
+The ontology's axioms place its classes under BFO 2020 (``ontology/imports/``). HermiT always
+reasons over the ontology *with its imports merged* (:func:`import_triples`), so that a class
+placed under two disjoint BFO categories is found unsatisfiable; pass ``imports=()`` to reason
+over the given triples alone.
+
 HermiT runs on Java. Without a Java runtime :func:`run_hermit` returns a result whose status is
 ``"skipped"`` and whose message says how to install one; it never raises for that.
 """
@@ -18,6 +23,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,7 +31,8 @@ import pyoxigraph as ox
 
 from . import vocab
 from .errors import Location
-from .ontology_source import OntologyParseError
+from .ontology_source import OntologyParseError, parse_file
+from .resources import import_files
 
 Status = Literal["consistent", "unsatisfiable", "inconsistent", "skipped", "failed"]
 
@@ -149,27 +156,55 @@ def owlready_class_count(triples: Sequence[ox.Triple]) -> int:
         return len(list(world.classes()))
 
 
-def run_hermit(triples: Sequence[ox.Triple], *, java: str | None = None) -> ReasonerResult:
+@cache
+def import_triples() -> tuple[ox.Triple, ...]:
+    """The triples of the bundled import modules (BFO 2020), read once per process."""
+    triples: list[ox.Triple] = []
+    for path in import_files():
+        triples.extend(parse_file(path))
+    return tuple(triples)
+
+
+def with_imports(
+    triples: Sequence[ox.Triple], imports: Sequence[ox.Triple] | None = None
+) -> list[ox.Triple]:
+    """The triples followed by the import triples (the bundled ones unless given), without duplicates."""
+    merged = list(dict.fromkeys([*triples, *(import_triples() if imports is None else imports)]))
+    return merged
+
+
+def run_hermit(
+    triples: Sequence[ox.Triple],
+    *,
+    java: str | None = None,
+    imports: Sequence[ox.Triple] | None = None,
+) -> ReasonerResult:
     """Classify the ontology with HermiT; report consistency and unsatisfiable classes.
 
-    ``java`` names the Java executable (default: ``java`` on PATH). Returns status ``skipped``
-    when it is not found.
+    The bundled import modules (BFO 2020) are merged first unless ``imports`` gives other
+    triples (``()`` for none). ``java`` names the Java executable (default: ``java`` on PATH).
+    Returns status ``skipped`` when it is not found.
     """
     java_path = find_java(java)
     if java_path is None:
         return ReasonerResult("skipped", message=NO_JAVA)
     import owlready2
 
+    merged = with_imports(triples, imports)
+    added = len(merged) - len(set(triples))
+    where = f" (with {added} import triples merged)" if added else ""
+
     previous = owlready2.JAVA_EXE
     owlready2.JAVA_EXE = java_path
     try:
-        with owlready_world(triples) as world:
+        with owlready_world(merged) as world:
             try:
                 owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
             except owlready2.OwlReadyInconsistentOntologyError:
                 return ReasonerResult(
                     "inconsistent",
-                    message="the ontology is inconsistent: no interpretation satisfies all axioms",
+                    message="the ontology is inconsistent: no interpretation satisfies all axioms"
+                    + where,
                 )
             except (owlready2.OwlReadyJavaError, OSError) as exc:
                 return ReasonerResult("failed", message=_last_lines(str(exc)))
@@ -181,11 +216,86 @@ def run_hermit(triples: Sequence[ox.Triple], *, java: str | None = None) -> Reas
         return ReasonerResult(
             "unsatisfiable",
             unsatisfiable=tuple(bad),
-            message=f"{len(bad)} unsatisfiable class(es)",
+            message=f"{len(bad)} unsatisfiable class(es){where}",
         )
-    return ReasonerResult("consistent", message="consistent; every class is satisfiable")
+    return ReasonerResult("consistent", message=f"consistent; every class is satisfiable{where}")
 
 
 def _last_lines(text: str, n: int = 5) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return "\n".join(lines[-n:]) or "HermiT stopped without a message"
+
+
+def _hermit_command(java_path: str, path: Path) -> list[str]:
+    import owlready2
+    from owlready2 import reasoning as owlready_reasoning
+
+    classpath: str = owlready_reasoning._HERMIT_CLASSPATH
+    return [
+        java_path,
+        f"-Xmx{owlready2.JAVA_MEMORY}M",
+        # A short-lived run: the quick compiler and the simple collector start fastest.
+        "-XX:TieredStopAtLevel=1",
+        "-XX:+UseSerialGC",
+        "-cp",
+        classpath,
+        "org.semanticweb.HermiT.cli.CommandLine",
+        "-k",
+        path.as_uri(),
+    ]
+
+
+def _one_ontology(triples: Sequence[ox.Triple], name: str) -> list[ox.Triple]:
+    """The triples as one ontology named ``name``: other ontology headers are dropped."""
+    rdf_type = ox.NamedNode(vocab.RDF + "type")
+    ontology = ox.NamedNode(vocab.OWL + "Ontology")
+    kept = [t for t in triples if not (t.predicate == rdf_type and t.object == ontology)]
+    header = {t.subject for t in triples if t.predicate == rdf_type and t.object == ontology}
+    kept = [t for t in kept if t.subject not in header]
+    return [ox.Triple(ox.NamedNode(f"urn:mbtkg:case:{name}"), rdf_type, ontology), *kept]
+
+
+def check_consistency_each(
+    base: Sequence[ox.Triple],
+    cases: dict[str, Sequence[ox.Triple]],
+    *,
+    java: str | None = None,
+    imports: Sequence[ox.Triple] | None = None,
+    jobs: int | None = None,
+) -> dict[str, ReasonerResult]:
+    """Ask HermiT, separately for each case, whether ``base`` + imports + that case is consistent.
+
+    Each case is its own ontology and its own HermiT run (a consistency check only, no
+    classification), so one inconsistent case never hides or causes the verdict on another;
+    up to ``jobs`` runs (default: the CPUs this process may use) go in parallel. Status per case: ``consistent``, ``inconsistent``,
+    ``skipped`` (no Java) or ``failed``.
+    """
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    java_path = find_java(java)
+    if java_path is None:
+        return {name: ReasonerResult("skipped", message=NO_JAVA) for name in cases}
+    merged = with_imports(base, imports)
+    with tempfile.TemporaryDirectory(prefix="mbtkg-hermit-") as tmp:
+
+        def run(item: tuple[int, str]) -> tuple[str, ReasonerResult]:
+            number, name = item
+            path = Path(tmp) / f"case-{number}.nt"
+            path.write_bytes(owl_ntriples(_one_ontology([*merged, *cases[name]], str(number))))
+            done = subprocess.run(
+                _hermit_command(java_path, path), capture_output=True, text=True, check=False
+            )
+            output = done.stdout + done.stderr
+            if "InconsistentOntologyException" in output:
+                return name, ReasonerResult(
+                    "inconsistent", message="no interpretation satisfies all axioms"
+                )
+            if done.returncode == 0 and "is satisfiable" in done.stdout:
+                return name, ReasonerResult("consistent", message="consistent")
+            return name, ReasonerResult("failed", message=_last_lines(output))
+
+        from .fast_shacl.parallel import default_jobs
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs or default_jobs())) as pool:
+            return dict(pool.map(run, enumerate(cases)))

@@ -42,6 +42,16 @@ def ontology_files() -> list[Path]:
     return files
 
 
+def import_files() -> list[Path]:
+    """The third-party import modules (``ontology/imports/*.ttl``, e.g. BFO 2020), in a stable order.
+
+    They are not part of :func:`ontology_files`: our own modules are the ontology that queries,
+    checks and diffs read; the reasoner merges these imports with them (see
+    :func:`mbtkg.reasoning.run_hermit`). An installation without the folder has no imports.
+    """
+    return sorted((resource_dir("ontology") / "imports").glob("*.ttl"))
+
+
 def shape_files() -> list[Path]:
     """The SHACL shape files, in a stable order."""
     files = sorted(resource_dir("shapes").glob("*.ttl"))

@@ -65,7 +65,7 @@ def test_session_graph_turns_occurrences_and_links(store: Store, tmp_path: Path)
     graph = session_graph(store, "susan-12")
     turns = [n for n, d in graph.nodes(data=True) if d["kind"] == "turn"]
     occurrences = [n for n, d in graph.nodes(data=True) if d["kind"] == "occurrence"]
-    assert (len(turns), len(occurrences)) == (50, 43)
+    assert (len(turns), len(occurrences)) == (50, 47)  # 43 + a33-a36 (ZPD theme, ostensive cue)
     first = vocab.turn_iri("susan-12", 1)
     assert graph.edges[first, vocab.turn_iri("susan-12", 2)]["relation"] == "next"
     repair = vocab.occurrence_iri("susan-12", "a15")

@@ -79,3 +79,38 @@ def test_a_java_that_fails_is_reported_not_raised(tmp_path: Path) -> None:
     assert result.status == "failed"
     assert "could not reserve enough space" in result.message
     assert not result.passed
+
+
+def test_the_bfo_import_module_is_bundled_and_not_one_of_our_modules() -> None:
+    from mbtkg.reasoning import import_triples
+    from mbtkg.resources import import_files, ontology_files
+
+    assert [p.name for p in import_files()] == ["bfo-core.ttl"]
+    assert not set(import_files()) & set(ontology_files())
+    process = ox.NamedNode("http://purl.obolibrary.org/obo/BFO_0000015")
+    label = ox.NamedNode(vocab.RDFS + "label")
+    process_label = (process, label, ox.Literal("process", language="en"))
+    assert process_label in {(t.subject, t.predicate, t.object) for t in import_triples()}
+
+
+BFO_CLASH = """
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix obo: <http://purl.obolibrary.org/obo/> .
+<http://e/o> a owl:Ontology .
+<http://e/ProcessAndObject> a owl:Class ;
+    rdfs:subClassOf obo:BFO_0000015 , obo:BFO_0000030 .
+"""
+
+
+@needs_java
+def test_hermit_merges_bfo_so_a_class_under_two_disjoint_bfo_categories_is_unsatisfiable() -> None:
+    triples = list(ox.parse(BFO_CLASH.encode(), format=ox.RdfFormat.TURTLE))
+    merged = run_hermit(triples)
+    assert (merged.status, merged.unsatisfiable) == (
+        "unsatisfiable",
+        ("http://e/ProcessAndObject",),
+    )
+    assert "import triples merged" in merged.message
+    alone = run_hermit(triples, imports=())
+    assert alone.status == "consistent"
