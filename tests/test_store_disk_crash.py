@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -20,7 +21,7 @@ import sys
 import textwrap
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -466,3 +467,97 @@ def test_a_recovery_killed_half_way_is_finished_by_the_next_open(
     (step,) = (run / "recovery").read_text("utf-8").split("\n")[:-1]
     assert step.startswith("recovery: ")
     assert bench.outcome(every_quad(run / "store")) == expected
+
+
+# ------------------------------------------------------------------ a full disk
+
+LOAD_CLI = "import sys; from mbtkg.cli import main; sys.argv[0] = 'mbtkg'; main()"
+
+
+def _cli_load(
+    store_dir: Path, files: list[Path], **popen: object
+) -> subprocess.CompletedProcess[str]:
+    args = ["load", *map(str, files), "--store", f"oxigraph:{store_dir}", "--jobs", "1"]
+    return subprocess.run(
+        [sys.executable, "-c", LOAD_CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        **popen,
+    )
+
+
+def _check_refused(done: subprocess.CompletedProcess[str], store_dir: Path) -> str:
+    """A full disk: exit code 2, one message naming the store and the cause, no traceback."""
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: ")
+    assert str(store_dir) in done.stderr
+    assert "No space left on device" in done.stderr or "File too large" in done.stderr
+    return done.stderr
+
+
+@pytest.fixture()
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 16 MiB file system of its own (a tmpfs; mounting one needs root, as on CI)."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
+    if made.returncode != 0:
+        if os.geteuid() == 0:
+            pytest.fail(f"root could not mount a tmpfs: {made.stderr}")
+        pytest.skip("mounting a small file system needs root (CI runs as root)")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_full_disk_gives_a_message_exit_2_and_leaves_the_store_unchanged(
+    bench: KillBench, small_disk: Path
+) -> None:
+    files = sorted((bench.work / "new").glob("*.yaml"))
+    messages = []
+    for free_kib in (0, 256, 512, 1024, 4096):  # full at the open, in a bulk write, at commit
+        store_dir = small_disk / "store"
+        shutil.rmtree(store_dir, ignore_errors=True)
+        shutil.copytree(bench.before_dir, store_dir)
+        filler = small_disk / "filler"
+        filler.unlink(missing_ok=True)
+        room = shutil.disk_usage(small_disk).free // 1024
+        with filler.open("wb") as f:
+            f.truncate(0)
+            for _ in range(max(0, room - free_kib)):
+                f.write(b"\0" * 1024)
+        messages.append(_check_refused(_cli_load(store_dir, files), store_dir))
+        filler.unlink()
+        assert every_quad(store_dir) == bench.before, messages[-1]
+    assert any("ran out of disk space" in m for m in messages), messages
+    assert any("cannot open the store" in m and "the disk is full" in m for m in messages)
+
+
+def _file_size_limit(kib: int) -> Callable[[], None]:
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an error instead of a signal
+        resource.setrlimit(resource.RLIMIT_FSIZE, (kib * 1024, kib * 1024))
+
+    return limit
+
+
+@pytest.mark.parametrize("kib", [100, 400])
+def test_a_file_size_limit_gives_a_message_exit_2_and_leaves_the_store_unchanged(
+    bench: KillBench, tmp_path: Path, kib: int
+) -> None:
+    """The same without root: no file of the store may grow past ``kib`` KiB."""
+    store_dir = tmp_path / "store"
+    shutil.copytree(bench.before_dir, store_dir)
+    files = sorted((bench.work / "new").glob("*.yaml"))
+    message = _check_refused(
+        _cli_load(store_dir, files, preexec_fn=_file_size_limit(kib)), store_dir
+    )
+    assert "ran out of disk space" in message
+    assert every_quad(store_dir) == bench.before

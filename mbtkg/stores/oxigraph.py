@@ -117,7 +117,8 @@ class OxigraphStore:
                     f"the store at {self.path} is in use by another process (it holds the lock); "
                     "stop that process or choose another directory"
                 ) from None
-            raise StoreError(f"cannot open the store at {self.path}: {exc}") from None
+            full = "the disk is full, free some space: " if is_disk_full(exc) else ""
+            raise StoreError(f"cannot open the store at {self.path}: {full}{exc}") from None
         #: Graphs of an interrupted load that were dropped when the store was opened.
         self.recovered: tuple[str, ...] = ()
         #: True when opening the store finished an interrupted load that had committed.

@@ -307,11 +307,11 @@ def _write_failure(selector: str, exc: OSError, undone: bool) -> StoreError:
     else:
         state = (
             "nothing was loaded; the sessions written so far could not be removed now and are "
-            "dropped the next time the store is opened"
+            "dropped the next time the store is opened (no query sees them before)"
         )
     if is_disk_full(exc):
         return StoreError(
-            f"the disk holding the store {selector} is full ({exc}); {state}; "
+            f"the store {selector} ran out of disk space ({exc}); {state}; "
             "free some space and load again"
         )
     return StoreError(f"the store {selector} refused the write ({exc}); {state}")
