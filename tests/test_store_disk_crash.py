@@ -561,3 +561,16 @@ def test_a_file_size_limit_gives_a_message_exit_2_and_leaves_the_store_unchanged
     )
     assert "ran out of disk space" in message
     assert every_quad(store_dir) == bench.before
+
+
+def test_opening_a_store_removes_temporary_files_of_a_failed_bulk_write(
+    bench: KillBench, tmp_path: Path
+) -> None:
+    """Oxigraph leaves ``bulk-*.sst`` behind when a bulk write fails (seen on a full disk);
+    they are not part of the store and hold space an undo may need."""
+    store_dir = tmp_path / "store"
+    shutil.copytree(bench.before_dir, store_dir)
+    stray = store_dir / "bulk-123456789.sst"
+    stray.write_bytes(b"\0" * 4096)
+    assert every_quad(store_dir) == bench.before  # also checks that no bulk-*.sst is left
+    assert not stray.exists()
