@@ -574,3 +574,31 @@ def test_opening_a_store_removes_temporary_files_of_a_failed_bulk_write(
     stray.write_bytes(b"\0" * 4096)
     assert every_quad(store_dir) == bench.before  # also checks that no bulk-*.sst is left
     assert not stray.exists()
+
+
+def test_a_journal_line_cut_short_or_garbled_does_not_stop_the_recovery(
+    bench: KillBench, tmp_path: Path
+) -> None:
+    store_dir = tmp_path / "store"
+    shutil.copytree(bench.before_dir, store_dir)
+    added = "https://w3id.org/mbtkg/data/session/never-finished"
+    store = OxigraphStore(store_dir)
+    store.raw.add(
+        ox.Quad(
+            ox.NamedNode(f"{added}/x"),
+            ox.NamedNode(f"{added}/p"),
+            ox.Literal("1"),
+            ox.NamedNode(added),
+        )
+    )
+    store.close()
+    (store_dir / oxigraph_bulk.JOURNAL).write_text(
+        f"# mbtkg load journal 2\ntoken abc\n{added}\nhttps://w3id.org/mbtkg/da> {{\nhttps://w3",
+        encoding="utf-8",
+    )
+    reopened = OxigraphStore(store_dir)
+    try:
+        assert reopened.recovered == (added, "https://w3")
+    finally:
+        reopened.close()
+    assert every_quad(store_dir) == bench.before

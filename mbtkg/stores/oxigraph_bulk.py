@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 JOURNAL = "mbtkg-load-journal"
 _HEADER = "# mbtkg load journal 2: graphs added by a load that has not finished\n"
 _TOKEN = "token "
+_IRI = re.compile(r"[a-z][a-z0-9+.-]*:[^\s<>\"{}|^`\\]+")
 #: The graph that holds a load's commit mark between its commit and the journal's removal.
 COMMIT_GRAPH = "https://w3id.org/mbtkg/graph/load-commit"
 _COMMITTED = ox.NamedNode(f"{COMMIT_GRAPH}#committed")
@@ -116,8 +118,8 @@ def _read_journal(path: Path) -> tuple[str | None, tuple[str, ...]]:
         line = line.strip()
         if line.startswith(_TOKEN):
             token = line[len(_TOKEN) :]
-        elif line and not line.startswith("#"):
-            names.append(line)
+        elif line and not line.startswith("#") and _IRI.fullmatch(line):
+            names.append(line)  # a line cut short by a kill names a graph never written
     return token, tuple(names)
 
 
