@@ -602,3 +602,30 @@ def test_a_journal_line_cut_short_or_garbled_does_not_stop_the_recovery(
     finally:
         reopened.close()
     assert every_quad(store_dir) == bench.before
+
+
+def test_a_new_load_first_settles_a_journal_left_in_the_same_process(
+    bench: KillBench, tmp_path: Path
+) -> None:
+    """A load whose tidying up failed (a full disk after its commit) leaves its journal and
+    mark; a later load in the same process must not append to that journal, or a kill of the
+    later load would be taken for committed."""
+    store_dir = tmp_path / "store"
+    shutil.copytree(bench.before_dir, store_dir)
+    store = OxigraphStore(store_dir)
+    try:
+        store.raw.add(oxigraph_bulk.commit_mark("earlier"))
+        journal = store_dir / oxigraph_bulk.JOURNAL
+        journal.write_text("# mbtkg load journal 2\ntoken earlier\n", encoding="utf-8")
+        writer = store.bulk_load()
+        assert not journal.exists()
+        assert oxigraph_bulk.commit_mark("earlier") not in store.raw
+        session = "https://w3id.org/mbtkg/data/session/later"
+        writer._flush_bytes = 1
+        writer.add(session, f'<{session}/t> <{session}/p> "1" <{session}> .\n'.encode())
+        assert "token earlier" not in journal.read_text(encoding="utf-8")
+        writer.abort()
+        assert session not in store.graph_names()
+    finally:
+        store.close()
+    assert every_quad(store_dir) == bench.before

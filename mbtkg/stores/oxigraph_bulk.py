@@ -175,6 +175,13 @@ class BulkGraphLoad:
         self._journal = None if store.path is None else journal_path(store.path)
         self._token = secrets.token_hex(16)
         self._ended = False
+        if store.path is not None and journal_path(store.path).exists():
+            # An earlier load in this process could not tidy up (a full disk): settle it first,
+            # so that this load's journal starts fresh, with this load's token.
+            try:
+                recover(store.raw, store.path)
+            except OSError as exc:
+                raise _write_failure(store.selector, exc, undone=False) from None
 
     def add(self, graph: str, nquads: bytes) -> None:
         """Queue one graph (its quads as N-Quads, all in that graph) to be written."""
@@ -259,8 +266,8 @@ class BulkGraphLoad:
         except OSError as exc:
             if self._ended:  # committed: only the clean-up failed, the next open finishes it
                 raise StoreError(
-                    f"the load into {self._store.selector} was saved, but clearing its journal "
-                    f"failed ({exc}); the next open of the store clears it"
+                    f"the load into {self._store.selector} was saved, but tidying up after it "
+                    f"failed ({exc}); the next open of the store finishes that"
                 ) from None
             undone = self._try_abort()
             raise _write_failure(self._store.selector, exc, undone) from None
