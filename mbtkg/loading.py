@@ -276,7 +276,10 @@ def load(
     written is then removed and the store is as it was. With ``skip_invalid``, such files are
     left out and named in the summary instead. ``progress`` is called as files are checked
     (stage ``"check"``) and as the load is committed (``"write"``). Loading the same files
-    again leaves the store as it was.
+    again leaves the store as it was. On an on-disk Oxigraph store, a process killed at any
+    moment of the load leaves the store, once opened again, exactly as it was before the load
+    or exactly as the load left it (see :mod:`mbtkg.stores.oxigraph_bulk`); a full disk ends
+    the load with a StoreError that says so.
     """
     from .load_workers import iter_checked
 

@@ -2,13 +2,14 @@
 
 ``replace_graphs`` is one transaction: either every graph is replaced or none is. Loads of many
 sessions go through ``bulk_load`` (see :mod:`mbtkg.stores.oxigraph_bulk`): new graphs are
-written with Oxigraph's fast loaders under a journal that undoes them if the load does not
-finish. Queries never leave the machine: ``SERVICE`` is refused before the
+written with Oxigraph's fast loaders under a journal, and one transaction that also marks the
+load committed ends it; opening a store undoes or finishes a load that was interrupted. Queries never leave the machine: ``SERVICE`` is refused before the
 engine sees the query (Oxigraph would otherwise fetch any URL a query names).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
@@ -18,7 +19,7 @@ import pyoxigraph as ox
 
 from ..errors import QueryError, StoreError
 from .base import Rows, Term
-from .oxigraph_bulk import BulkGraphLoad, recover
+from .oxigraph_bulk import COMMIT_GRAPH, BulkGraphLoad, is_disk_full, recover
 
 _SERVICE = re.compile(r"\bSERVICE\b", re.IGNORECASE)
 _XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -116,11 +117,22 @@ class OxigraphStore:
                     f"the store at {self.path} is in use by another process (it holds the lock); "
                     "stop that process or choose another directory"
                 ) from None
-            raise StoreError(f"cannot open the store at {self.path}: {exc}") from None
+            full = "the disk is full, free some space: " if is_disk_full(exc) else ""
+            raise StoreError(f"cannot open the store at {self.path}: {full}{exc}") from None
         #: Graphs of an interrupted load that were dropped when the store was opened.
         self.recovered: tuple[str, ...] = ()
+        #: True when opening the store finished an interrupted load that had committed.
+        self.finished_load = False
         if self.path is not None:
-            self.recovered = recover(self._store, self.path)
+            try:
+                recovery = recover(self._store, self.path)
+            except OSError as exc:
+                full = "the disk is full; free some space, then " if is_disk_full(exc) else ""
+                raise StoreError(
+                    f"cannot open the store at {self.path}: an interrupted load could not be "
+                    f"undone or finished ({exc}); {full}open the store again"
+                ) from None
+            self.recovered, self.finished_load = recovery.dropped, recovery.finished
 
     @property
     def raw(self) -> ox.Store:
@@ -139,18 +151,41 @@ class OxigraphStore:
         exists yet, the quads are added with one transactional ``extend``; otherwise one SPARQL
         Update drops and inserts them all.
         """
-        changed = {g: q for g, q in graphs.items() if not self._holds_exactly(g, q)}
+        changed = self.changed_graphs(graphs)
         if not changed:
             return
         try:
-            if not any(self._store.contains_named_graph(ox.NamedNode(g)) for g in changed):
-                self._store.extend([q for quads in changed.values() for q in quads])
-            else:
-                self._store.update(_replace_request(changed))
+            self.replace_in_one_transaction(changed)
         except (OSError, SyntaxError, ValueError) as exc:
-            raise StoreError(f"the store refused the write, nothing was changed: {exc}") from None
+            full = "the disk is full; " if isinstance(exc, OSError) and is_disk_full(exc) else ""
+            raise StoreError(
+                f"the store {self.selector} refused the write, nothing was changed: {full}{exc}"
+            ) from None
         if self.path is not None:
-            self._store.flush()
+            try:
+                self._store.flush()
+            except OSError as exc:
+                raise StoreError(
+                    f"the write to {self.selector} was made, but the store could not flush it "
+                    f"to its files ({exc}); it is replayed the next time the store is opened"
+                ) from None
+
+    def changed_graphs(
+        self, graphs: Mapping[str, Sequence[ox.Quad]]
+    ) -> dict[str, Sequence[ox.Quad]]:
+        """The graphs that do not already hold exactly the given quads."""
+        return {g: q for g, q in graphs.items() if not self._holds_exactly(g, q)}
+
+    def replace_in_one_transaction(self, graphs: Mapping[str, Sequence[ox.Quad]]) -> None:
+        """Replace each graph by its quads in one Oxigraph transaction (whole or not at all).
+
+        When none of the graphs exists yet, one ``extend``; otherwise one SPARQL Update.
+        Raises Oxigraph's own errors (OSError when the disk refuses the write).
+        """
+        if not any(self._store.contains_named_graph(ox.NamedNode(g)) for g in graphs):
+            self._store.extend([q for quads in graphs.values() for q in quads])
+        else:
+            self._store.update(_replace_request(graphs))
 
     def _holds_exactly(self, graph: str, quads: Sequence[ox.Quad]) -> bool:
         node = ox.NamedNode(graph)
@@ -170,7 +205,12 @@ class OxigraphStore:
         return existed
 
     def graph_names(self) -> list[str]:
-        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+        """Every named graph, except the mark a load holds for a moment while it commits."""
+        return sorted(
+            g.value
+            for g in self._store.named_graphs()
+            if isinstance(g, ox.NamedNode) and g.value != COMMIT_GRAPH
+        )
 
     def graph_size(self, graph: str) -> int:
         return sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
@@ -231,7 +271,10 @@ class OxigraphStore:
 
     def close(self) -> None:
         if self.path is not None:
-            self._store.flush()
+            # On a full disk the flush fails; every write was committed to the store's log
+            # already (bulk writes as files of their own), and the next open replays the log.
+            with contextlib.suppress(OSError):
+                self._store.flush()
         del self._store
 
 
