@@ -13,9 +13,11 @@ import click
 from ..concept_card import concept_card, example_usage_store, format_card
 from ..ontology_diff import diff_ontologies, format_diff
 from ..ontology_docs import build_docs
+from ..ontology_migration import migrate_directory
 from ..ontology_release import FORMATS, export_ontology
 from ..qc import check_ontology, format_report
 from ..reasoning import NO_JAVA
+from ..resources import resource_dir
 from ..stores import open_store
 from . import EXIT_FAILED, handle_errors, store_option
 
@@ -136,6 +138,36 @@ def docs(out: str, location: str | None) -> None:
         f"wrote {result.index_html}, {result.hierarchy_png} and {result.hierarchy_svg} "
         f"({result.classes} classes)"
     )
+
+
+@ontology.command("migrate-annotations")
+@click.option(
+    "--ontology",
+    "folder",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Folder of *.ttl source files to migrate (default: the bundled ontology folder).",
+)
+@click.option(
+    "--check", "check_only", is_flag=True, help="Change nothing; exit 1 if a file would change."
+)
+@handle_errors
+def migrate_annotations(folder: str | None, check_only: bool) -> None:
+    """Bring the Turtle sources to the OBO annotation conventions (idempotent text edits).
+
+    Definitions become IAO:0000115 with their sources as axiom annotations, editor notes
+    IAO:0000116; terms get a curation status and term editor; bibliography entries a label;
+    dates and years OWL 2 datatypes. Files already in that form are left byte-identical.
+    """
+    target = Path(folder) if folder else resource_dir("ontology")
+    results = migrate_directory(target, write=not check_only)
+    changed = [r for r in results if r.changed]
+    for r in changed:
+        click.echo(f"{'would change' if check_only else 'changed'} {r.path}")
+    if not changed:
+        click.echo(f"{len(results)} file(s) already in the target form")
+    if check_only and changed:
+        sys.exit(EXIT_FAILED)
 
 
 COMMANDS = [check, concept, ontology]
