@@ -227,7 +227,7 @@ def migrate_text(text: str) -> str:
 
 def _fix_datatypes(text: str) -> str:
     text = re.sub(r'"(-?\d{4})"\^\^xsd:gYear', r'"\1"^^xsd:integer', text)
-    return re.sub(r'"(\d{4}-\d{2}-\d{2})"\^\^xsd:date\b', r'"\1T00:00:00Z"^^xsd:dateTime', text)
+    return re.sub(r'"(\d{4}-\d{2}-\d{2})"\^\^xsd:date\b', r'"\1T00:00:00"^^xsd:dateTime', text)
 
 
 def _ensure_prefixes(text: str) -> str:

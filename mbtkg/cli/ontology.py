@@ -15,7 +15,7 @@ from ..ontology_diff import diff_ontologies, format_diff
 from ..ontology_docs import build_docs
 from ..ontology_migration import migrate_directory
 from ..ontology_release import FORMATS, export_ontology
-from ..qc import check_ontology, format_report
+from ..qc import check_ontology, format_report, format_report_json, format_report_tsv
 from ..reasoning import NO_JAVA
 from ..resources import resource_dir
 from ..stores import open_store
@@ -34,18 +34,32 @@ ontology_option = click.option(
 @click.command()
 @ontology_option
 @click.option("--no-reasoner", is_flag=True, help="Skip the HermiT consistency check.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "tsv"]),
+    default="text",
+    show_default=True,
+    help="text for people; json or tsv (one finding a row, as ROBOT's report) for machines.",
+)
 @handle_errors
-def check(location: str | None, no_reasoner: bool) -> None:
+def check(location: str | None, no_reasoner: bool, fmt: str) -> None:
     """Run the ontology's quality checks: SPARQL checks, three parsers and HermiT.
 
-    Exit status: 0 when every check passes, 1 when any check fails, 2 when the ontology
+    Each finding has a level (ERROR, WARN, INFO) as in ROBOT's report profile. Exit status:
+    0 when no ERROR-level finding, 1 when there is one, 2 when the ontology
     does not parse. Without a Java runtime HermiT is skipped (said on stderr) and the exit
     status reflects the other checks.
     """
     report = check_ontology(location, reasoner=not no_reasoner)
     if report.reasoner is not None and report.reasoner.status == "skipped":
         click.echo(NO_JAVA, err=True)
-    click.echo(format_report(report))
+    if fmt == "json":
+        click.echo(format_report_json(report), nl=False)
+    elif fmt == "tsv":
+        click.echo(format_report_tsv(report), nl=False)
+    else:
+        click.echo(format_report(report))
     if not report.passed:
         sys.exit(EXIT_FAILED)
 
