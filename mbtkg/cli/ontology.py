@@ -14,7 +14,7 @@ from ..concept_card import concept_card, example_usage_store, format_card
 from ..ontology_diff import diff_ontologies, format_diff
 from ..ontology_docs import build_docs
 from ..ontology_migration import migrate_directory
-from ..ontology_release import FORMATS, export_ontology
+from ..ontology_release import FORMATS, export_ontology, write_release
 from ..qc import check_ontology, format_report, format_report_json, format_report_tsv
 from ..reasoning import NO_JAVA
 from ..resources import resource_dir
@@ -152,6 +152,25 @@ def docs(out: str, location: str | None) -> None:
         f"wrote {result.index_html}, {result.hierarchy_png} and {result.hierarchy_svg} "
         f"({result.classes} classes)"
     )
+
+
+@ontology.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Folder to write mbt-base.* and mbt-full.* (ttl, owl, jsonld) into.",
+)
+@ontology_option
+@handle_errors
+def release(out: str, location: str | None) -> None:
+    """Write the release artefacts: base (our axioms only) and full (imports merged).
+
+    Each in Turtle, OWL (RDF/XML) and JSON-LD, byte-for-byte reproducible, with
+    skos:definition generated from the IAO:0000115 definitions for SKOS tools.
+    """
+    for path in write_release(out, location=location):
+        click.echo(f"wrote {path} ({path.stat().st_size} bytes)")
 
 
 @ontology.command("migrate-annotations")
