@@ -19,7 +19,7 @@ from . import vocab
 from .class_expressions import axioms, curie_namer, is_true
 from .concepts import compact
 from .ontology_source import read_ontology
-from .term_annotations import definition_sources, definitions
+from .term_annotations import compact_source, definition_sources, definitions
 
 _PROPERTY_TYPES = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
 _LOGICAL = {
@@ -230,7 +230,7 @@ def diff_graphs(
 
 def _sources(graph: rdflib.Graph, node: rdflib.URIRef) -> set[str]:
     return {
-        compact(s.iri) + (f" {s.locator}" if s.locator else "")
+        compact_source(compact(s.iri)) + (f" {s.locator}" if s.locator else "")
         for s in definition_sources(graph, node)
     }
 

@@ -131,7 +131,7 @@ class FileMigration:
         return self.before != self.after
 
 
-def _code(line: str) -> str:
+def code_of(line: str) -> str:
     """The line with string literals blanked and a trailing comment cut off."""
     blank = _STRING.sub('""', line)
     return blank.split(" #", 1)[0].rstrip() if not blank.lstrip().startswith("#") else ""
@@ -143,7 +143,7 @@ def split_statements(lines: list[str]) -> list[tuple[int, int]]:
     start: int | None = None
     depth = 0
     for i, line in enumerate(lines):
-        code = _code(line)
+        code = code_of(line)
         if start is None:
             if not code or code.startswith("@prefix") or code.startswith("@base"):
                 continue
@@ -257,7 +257,7 @@ def _migrate_statement(block: list[str], uncertain: set[str], declares: bool) ->
         return _label_bibliography(lines, subject)
     if subject == "[]" or subject.startswith("<") or subject.startswith("["):
         return lines
-    head = _code(lines[0])
+    head = code_of(lines[0])
     is_term = subject.startswith("mbt:") and any(t in head for t in _TERM_TYPES)
     sources: list[str] = []
     kept: list[str] = []

@@ -19,6 +19,7 @@ from ..qc import check_ontology, format_report, format_report_json, format_repor
 from ..reasoning import NO_JAVA
 from ..resources import resource_dir
 from ..stores import open_store
+from ..term_sheet import export_sheet, import_sheet
 from . import EXIT_FAILED, handle_errors, store_option
 
 ontology_option = click.option(
@@ -171,6 +172,58 @@ def release(out: str, location: str | None) -> None:
     """
     for path in write_release(out, location=location):
         click.echo(f"wrote {path} ({path.stat().st_size} bytes)")
+
+
+@ontology.group()
+def sheet() -> None:
+    """The spreadsheet review loop: export the classes as rows, import the edited sheet."""
+
+
+@sheet.command("export")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="terms.xlsx (Excel, LibreOffice) or terms.csv.",
+)
+@ontology_option
+@handle_errors
+def sheet_export(out: str, location: str | None) -> None:
+    """Write one row per class: IRI, label, synonyms, parent, definition and its sources, ..."""
+    rows = export_sheet(out, location=location)
+    click.echo(f"wrote {out} ({rows} rows)")
+
+
+@sheet.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option(
+    "--ontology",
+    "folder",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Folder of the Turtle sources to edit (default: the bundled ontology folder).",
+)
+@click.option("--no-reasoner", is_flag=True, help="Skip HermiT in the checks after the edit.")
+@handle_errors
+def sheet_import(path: str, folder: str | None, no_reasoner: bool) -> None:
+    """Apply an edited sheet to the Turtle sources, touching only changed statements.
+
+    Prints the diff and the checks. Exit status: 0 applied (or nothing to apply), 1 the edited
+    ontology fails a check (nothing written), 2 a bad row (FILE:ROW:COLUMN; nothing written).
+    """
+    result = import_sheet(path, folder, reasoner=not no_reasoner)
+    if not result.files:
+        click.echo("no changes: the sheet matches the ontology")
+    else:
+        click.echo(f"rows changed: {', '.join(result.changed_rows)}")
+        click.echo(format_diff(result.diff))
+        click.echo("")
+    click.echo(format_report(result.report))
+    if result.files and not result.written:
+        click.echo("nothing written: the edited ontology fails the checks above", err=True)
+        sys.exit(EXIT_FAILED)
+    if result.written:
+        click.echo("updated " + ", ".join(str(p) for p in result.files))
 
 
 @ontology.command("migrate-annotations")
