@@ -142,6 +142,14 @@ def artefact_graph(kind: str, *, location: str | Path | None = None) -> rdflib.G
     return graph
 
 
+def export_artefact(kind: str, fmt: str, *, location: str | Path | None = None) -> bytes:
+    """One release artefact (``base`` or ``full``) in one format (``ttl``, ``owl``, ``jsonld``)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    graph = artefact_graph(kind, location=location)
+    return _serialize(graph, fmt, banner=f"the {kind} release artefact")
+
+
 def write_release(out: str | Path, *, location: str | Path | None = None) -> list[Path]:
     """Write ``mbt-base`` and ``mbt-full`` in Turtle, OWL (RDF/XML) and JSON-LD into ``out``."""
     folder = Path(out)
