@@ -329,3 +329,29 @@ def test_label_rules(label: str, check: str | None, tmp_path: Path) -> None:
     selected = [c for c in list_checks() if c.name in ("label-case", "label-whitespace")]
     found = {(v.check, v.curie) for v in run_checks(read_ontology(path), selected)}
     assert found == ({(check, "mbt:EpistemicTrust")} if check else set())
+
+
+def test_an_imported_module_is_merged_and_its_own_header_is_not_ours(tmp_path: Path) -> None:
+    # An ODK-style imports/ folder: its ontology header is not held to our header rules, and
+    # our axioms may use its classes without an undeclared-entity finding.
+    folder = tmp_path / "onto"
+    (folder / "imports").mkdir(parents=True)
+    text = (ONTO / "mini.ttl").read_text(encoding="utf-8")
+    text = text.replace(
+        "mbt:SessionPhenomenon a owl:Class ;",
+        "mbt:SessionPhenomenon a owl:Class ;\n    rdfs:subClassOf <http://example.org/upper#Process> ;",
+    )
+    (folder / "mini.ttl").write_text(text, encoding="utf-8")
+    (folder / "imports" / "upper.ttl").write_text(
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+        "<http://example.org/upper> a owl:Ontology .\n"
+        "<http://example.org/upper#Process> a owl:Class .\n",
+        encoding="utf-8",
+    )
+    report = check_ontology(folder, reasoner=False)
+    assert report.violations == ()
+    (folder / "imports" / "upper.ttl").unlink()
+    report = check_ontology(folder, reasoner=False)
+    assert {(v.check, v.entity) for v in report.violations} == {
+        ("dl-undeclared-entity", "http://example.org/upper#Process")
+    }
