@@ -150,7 +150,11 @@ def build_card(graph: rdflib.Graph, iri: str, *, usages: tuple[Usage, ...] = ())
         fuzzy=is_true(fuzzy),
         fuzzy_reason=str(reason) if reason is not None else None,
         deprecated=is_true(deprecated),
-        replaced_by=_refs(graph, set(graph.objects(node, DCTERMS.isReplacedBy))),
+        replaced_by=_refs(
+            graph,
+            set(graph.objects(node, DCTERMS.isReplacedBy))
+            | set(graph.objects(node, rdflib.URIRef(vocab.TERM_REPLACED_BY))),
+        ),
         usages=usages,
     )
 
