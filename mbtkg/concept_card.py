@@ -21,6 +21,7 @@ from .concepts import ConceptIndex, compact, default_index, default_ontology_qua
 from .errors import UnknownNameError
 from .ontology_source import OntologySource, read_ontology
 from .stores.base import Store
+from .term_annotations import definition_sources, definitions, editor_notes
 
 _FUZZY = rdflib.URIRef(vocab.MBT + "fuzzy")
 _FUZZY_REASON = rdflib.URIRef(vocab.MBT + "fuzzyReason")
@@ -122,19 +123,21 @@ def build_card(graph: rdflib.Graph, iri: str, *, usages: tuple[Usage, ...] = ())
     shown |= {f"disjointWith {compact(str(d))}" for d in disjoint if isinstance(d, rdflib.URIRef)}
     other = sorted(a for a in axioms(graph).get(node, set()) if a not in shown)
     citations = []
-    for src in sorted(graph.objects(node, DCTERMS.source), key=str):
+    for ref in definition_sources(graph, node):
+        src = rdflib.URIRef(ref.iri)
         text = (
             graph.value(src, DCTERMS.bibliographicCitation)
             or graph.value(src, DCTERMS.title)
             or graph.value(src, RDFS.label)
         )
-        citations.append(Citation(str(src), str(text) if text is not None else compact(str(src))))
+        cited = str(text) if text is not None else compact(str(src))
+        citations.append(Citation(str(src), f"{cited} [{ref.locator}]" if ref.locator else cited))
     fuzzy = graph.value(node, _FUZZY)
     reason = graph.value(node, _FUZZY_REASON)
     deprecated = graph.value(node, OWL.deprecated)
     return ConceptCard(
         term=_ref(graph, node),
-        definitions=_texts(graph, node, SKOS.definition),
+        definitions=definitions(graph, node),
         sources=tuple(citations),
         synonyms=_texts(graph, node, SKOS.altLabel),
         parents=_refs(graph, parents),
@@ -143,11 +146,15 @@ def build_card(graph: rdflib.Graph, iri: str, *, usages: tuple[Usage, ...] = ())
         other_axioms=tuple(other),
         examples=_texts(graph, node, SKOS.example),
         scope_notes=_texts(graph, node, SKOS.scopeNote),
-        editorial_notes=_texts(graph, node, SKOS.editorialNote),
+        editorial_notes=editor_notes(graph, node),
         fuzzy=is_true(fuzzy),
         fuzzy_reason=str(reason) if reason is not None else None,
         deprecated=is_true(deprecated),
-        replaced_by=_refs(graph, set(graph.objects(node, DCTERMS.isReplacedBy))),
+        replaced_by=_refs(
+            graph,
+            set(graph.objects(node, DCTERMS.isReplacedBy))
+            | set(graph.objects(node, rdflib.URIRef(vocab.TERM_REPLACED_BY))),
+        ),
         usages=usages,
     )
 

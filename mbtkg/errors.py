@@ -80,3 +80,11 @@ class MissingExtraError(MbtkgError):
 
     The message names the extra and the pip command that installs it.
     """
+
+
+class SheetError(InputError):
+    """A term sheet cannot be applied; ``problems`` lists each as ``FILE:ROW:COLUMN: ...``."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        self.problems = tuple(problems or ())
+        super().__init__("\n".join([message, *self.problems]))

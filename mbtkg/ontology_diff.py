@@ -15,9 +15,11 @@ from pathlib import Path
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
+from . import vocab
 from .class_expressions import axioms, curie_namer, is_true
 from .concepts import compact
 from .ontology_source import read_ontology
+from .term_annotations import compact_source, definition_sources, definitions
 
 _PROPERTY_TYPES = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
 _LOGICAL = {
@@ -34,7 +36,17 @@ _LOGICAL = {
     OWL.propertyChainAxiom,
     RDF.type,
 }
-_SHOWN_APART = {RDFS.label, SKOS.definition, OWL.deprecated, rdflib.DCTERMS.isReplacedBy}
+_DEFINITION = rdflib.URIRef(vocab.DEFINITION)
+_REPLACED_BY = rdflib.URIRef(vocab.TERM_REPLACED_BY)
+_SHOWN_APART = {
+    RDFS.label,
+    SKOS.definition,
+    _DEFINITION,
+    OWL.deprecated,
+    rdflib.DCTERMS.isReplacedBy,
+    rdflib.DCTERMS.source,  # compared as "definition sources"
+    _REPLACED_BY,
+}
 
 
 @dataclass(frozen=True)
@@ -149,20 +161,31 @@ def diff_graphs(
     replaced = {
         iri: compact(str(r))
         for iri in newly_deprecated
-        if (r := new.value(rdflib.URIRef(iri), rdflib.DCTERMS.isReplacedBy)) is not None
+        if (
+            r := new.value(rdflib.URIRef(iri), _REPLACED_BY)
+            or new.value(rdflib.URIRef(iri), rdflib.DCTERMS.isReplacedBy)
+        )
+        is not None
     }
     common = sorted((old_classes & new_classes) | (old_props & new_props))
     label_changes: list[Change] = []
     definition_changes: list[Change] = []
     annotation_changes: list[Change] = []
     for iri in common:
-        for pred, bucket, aspect in (
-            (RDFS.label, label_changes, "label"),
-            (SKOS.definition, definition_changes, "definition"),
-        ):
-            change = _compare(term(iri), aspect, _texts(old, iri, pred), _texts(new, iri, pred))
-            if change:
-                bucket.append(change)
+        change = _compare(
+            term(iri), "label", _texts(old, iri, RDFS.label), _texts(new, iri, RDFS.label)
+        )
+        if change:
+            label_changes.append(change)
+        node = rdflib.URIRef(iri)
+        change = _compare(
+            term(iri), "definition", set(definitions(old, node)), set(definitions(new, node))
+        )
+        if change:
+            definition_changes.append(change)
+        change = _compare(term(iri), "definition sources", _sources(old, node), _sources(new, node))
+        if change:
+            annotation_changes.append(change)
         preds = {
             p
             for g in (old, new)
@@ -203,6 +226,13 @@ def diff_graphs(
         axiom_changes=tuple(axiom_changes),
         annotation_changes=tuple(annotation_changes),
     )
+
+
+def _sources(graph: rdflib.Graph, node: rdflib.URIRef) -> set[str]:
+    return {
+        compact_source(compact(s.iri)) + (f" {s.locator}" if s.locator else "")
+        for s in definition_sources(graph, node)
+    }
 
 
 def _compare(term: Term, aspect: str, old: set[str], new: set[str]) -> Change | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import MbtkgError, MissingExtraError
 from .hierarchy_picture import draw_hierarchy
-from .ontology_release import export_ontology, release_graph, version_info
+from .ontology_release import export_artefact, release_graph, version_info
 from .ontology_source import read_ontology
 
 INSTALL_HINT = "pip install 'mbtkg[docs]'"
@@ -61,7 +61,8 @@ def build_html(out_dir: Path, *, location: str | Path | None = None) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="mbtkg-docs-") as tmp:
         merged = Path(tmp) / "mbt.ttl"
-        merged.write_bytes(export_ontology("ttl", location=location))
+        # The base artefact: our terms, with skos:definition generated for pyLODE.
+        merged.write_bytes(export_artefact("base", "ttl", location=location))
         target = out_dir / "index.html"
         try:
             ontpub(ontology=str(merged)).make_html(destination=target)

@@ -16,7 +16,10 @@ import pyoxigraph as ox
 import rdflib
 
 from .errors import InputError, Location
-from .resources import ontology_files
+from .resources import ontology_files, resource_dir
+
+#: The folder, next to the ontology files, that holds imported modules (as ODK projects keep it).
+IMPORTS_FOLDER = "imports"
 
 #: File extensions read as ontology files, and the RDF syntax each one is parsed as.
 SYNTAXES: dict[str, ox.RdfFormat] = {
@@ -88,6 +91,24 @@ def ontology_paths(location: str | Path | None = None) -> tuple[Path, ...]:
     return (path,)
 
 
+def import_paths(location: str | Path | None = None) -> tuple[Path, ...]:
+    """The imported modules of an ontology: ``imports/*.ttl`` and ``*.owl`` next to its files.
+
+    The bundled ontology's imports live in ``ontology/imports/``; a folder given as location
+    has its own ``imports/``; a single file has none. No import is fetched from the network.
+    """
+    if location is None:
+        folder = resource_dir("ontology") / IMPORTS_FOLDER
+    else:
+        path = Path(location)
+        if not path.is_dir():
+            return ()
+        folder = path / IMPORTS_FOLDER
+    if not folder.is_dir():
+        return ()
+    return tuple(sorted(p for p in folder.iterdir() if p.suffix.lower() in (".ttl", ".owl")))
+
+
 def parse_file(path: Path) -> list[ox.Triple]:
     """Parse one ontology file with pyoxigraph; raise OntologyParseError naming file and line."""
     syntax = SYNTAXES.get(path.suffix.lower(), ox.RdfFormat.TURTLE)
@@ -108,14 +129,18 @@ def parse_file(path: Path) -> list[ox.Triple]:
         raise InputError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
 
 
-def read_ontology(location: str | Path | None = None) -> OntologySource:
-    """Read an ontology (see :func:`ontology_paths`) with pyoxigraph.
+def read_ontology(
+    location: str | Path | None = None, *, with_imports: bool = False
+) -> OntologySource:
+    """Read an ontology (see :func:`ontology_paths`) with pyoxigraph; its imports merged if asked.
 
     >>> source = read_ontology()
     >>> len(source) > 100
     True
     """
     files = ontology_paths(location)
+    if with_imports:
+        files = files + tuple(p for p in import_paths(location) if p not in files)
     triples: list[ox.Triple] = []
     for path in files:
         triples.extend(parse_file(path))

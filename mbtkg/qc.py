@@ -4,8 +4,15 @@ Each check is a file ``queries/qc/<check>-violation.rq`` whose header says what 
 the fix expected::
 
     # title: Missing definition
-    # checks: every class ... has a skos:definition.
-    # fix: add one skos:definition ...
+    # checks: every class ... has a definition (obo:IAO_0000115).
+    # fix: add one definition ...
+    # level: ERROR
+    # robot: missing_definition
+
+``level`` is ERROR, WARN or INFO, as in ROBOT's report profile; only ERROR findings fail the
+check (WARN and INFO are reported). ``robot`` names the ROBOT report checks the file is our
+equivalent of (``-`` for project rules ROBOT does not have). Checks named ``dl-*`` make up the
+OWL 2 DL profile check.
 
 Any row the query returns is a violation. The query selects ``?entity`` (the term at fault)
 and optionally ``?detail`` (what exactly is wrong). Queries run on an in-memory pyoxigraph
@@ -30,7 +37,11 @@ from .ontology_source import OntologySource, check_rdflib_parses, read_ontology
 from .reasoning import ReasonerResult, owlready_class_count, run_hermit
 from .resources import resource_dir
 
-_HEADER = re.compile(r"^#\s*(title|checks|fix):\s*(.*)$")
+_HEADER = re.compile(r"^#\s*(title|checks|fix|level|robot):\s*(.*)$")
+#: Severity levels, most severe first (as in ROBOT's report).
+LEVELS = ("ERROR", "WARN", "INFO")
+#: Prefix of the checks that make up the OWL 2 DL profile check.
+DL_PREFIX = "dl-"
 _SUFFIX = "-violation.rq"
 _LABEL = vocab.RDFS + "label"
 _TYPE = vocab.RDF + "type"
@@ -49,6 +60,8 @@ class QcCheck:
     fix: str
     sparql: str
     path: Path
+    level: str = "ERROR"
+    robot: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,7 @@ class Violation:
     label: str | None
     detail: str
     fix: str
+    level: str = "ERROR"
 
     @property
     def curie(self) -> str:
@@ -69,7 +83,7 @@ class Violation:
 
     def __str__(self) -> str:
         who = f"{self.label!r} ({self.curie})" if self.label else self.curie
-        return f"[{self.check}] {who}: {self.detail}\n    fix: {self.fix}"
+        return f"{self.level} [{self.check}] {who}: {self.detail}\n    fix: {self.fix}"
 
 
 @dataclass(frozen=True)
@@ -98,8 +112,22 @@ class QcReport:
 
     @property
     def passed(self) -> bool:
-        """True when no check returned a row and the reasoner (if it ran) found nothing."""
-        return not self.violations
+        """True when no ERROR-level check returned a row and the reasoner found nothing."""
+        return not self.errors
+
+    @property
+    def errors(self) -> tuple[Violation, ...]:
+        """The ERROR-level findings (the reasoner's findings are errors)."""
+        return tuple(v for v in self.violations if v.level == "ERROR")
+
+    def count(self, level: str) -> int:
+        """How many findings have this level."""
+        return sum(1 for v in self.violations if v.level == level)
+
+    @property
+    def dl_violations(self) -> tuple[Violation, ...]:
+        """The findings of the OWL 2 DL profile checks (``dl-*``)."""
+        return tuple(v for v in self.violations if v.check.startswith(DL_PREFIX))
 
 
 def list_checks(directory: Path | None = None) -> list[QcCheck]:
@@ -126,6 +154,12 @@ def parse_check_file(path: Path) -> QcCheck:
         if match:
             header[match.group(1)] = match.group(2).strip()
     missing = [k for k in ("title", "checks", "fix") if not header.get(k)]
+    level = header.get("level", "ERROR").upper()
+    if level not in LEVELS:
+        raise QueryError(
+            f"{path}: the header says '# level: {header['level']}'; expected one of "
+            + ", ".join(LEVELS)
+        )
     if missing:
         raise QueryError(
             f"{path}: the header lacks {', '.join('# ' + k + ':' for k in missing)}; "
@@ -138,6 +172,10 @@ def parse_check_file(path: Path) -> QcCheck:
         fix=header["fix"],
         sparql=text,
         path=path,
+        level=level,
+        robot=tuple(
+            r.strip() for r in header.get("robot", "").split(",") if r.strip() not in ("", "-")
+        ),
     )
 
 
@@ -165,9 +203,12 @@ def run_checks(source: OntologySource, checks: Sequence[QcCheck] | None = None) 
                     label=labels.get(entity) if entity else None,
                     detail=detail.value if isinstance(detail, ox.Literal) else check.title.lower(),
                     fix=check.fix,
+                    level=check.level,
                 )
             )
-    return sorted(set(violations), key=lambda v: (v.check, v.entity or "", v.detail))
+    return sorted(
+        set(violations), key=lambda v: (LEVELS.index(v.level), v.check, v.entity or "", v.detail)
+    )
 
 
 def reasoner_violations(result: ReasonerResult, source: OntologySource) -> list[Violation]:
@@ -216,12 +257,13 @@ def check_ontology(
 ) -> QcReport:
     """Run every quality check on an ontology (the bundled one by default).
 
+    Imported modules (``imports/`` next to the ontology files) are merged before checking.
     The ontology must parse with pyoxigraph, rdflib and owlready2 alike; otherwise
     OntologyParseError (an InputError) names the parser, file and line. With ``reasoner``,
     HermiT checks consistency and satisfiability; without Java that step is skipped and the
     report's ``reasoner.status`` says ``skipped``.
     """
-    source = read_ontology(location)
+    source = read_ontology(location, with_imports=True)
     check_rdflib_parses(source.files)
     owlready_class_count(source.triples)
     parsers = ("pyoxigraph", "rdflib", "owlready2")
@@ -283,7 +325,7 @@ def _labels(triples: Sequence[ox.Triple]) -> dict[str, str]:
 
 
 def format_report(report: QcReport) -> str:
-    """The report as text for people: what was read, the counts, then every violation."""
+    """The report as text for people: what was read, the counts, then every finding."""
     c = report.counts
     lines = [
         f"ontology: {', '.join(str(p) for p in report.files)}",
@@ -303,16 +345,70 @@ def format_report(report: QcReport) -> str:
     else:
         prefix = "skipped: " if report.reasoner.status == "skipped" else "HermiT: "
         lines.append(f"reasoner: {prefix}{report.reasoner.message}")
-    lines.append(f"violations: {len(report.violations)}")
+    dl_run = sum(1 for n in sparql if n.startswith(DL_PREFIX))
+    lines.append(
+        f"OWL 2 DL profile: {len(report.dl_violations)} violation(s) ({dl_run} profile checks)"
+    )
+    lines.append("findings: " + ", ".join(f"{report.count(level)} {level}" for level in LEVELS))
     if report.violations:
-        failed = sorted({v.check for v in report.violations})
         lines.append("")
         lines.extend(str(v) for v in report.violations)
         lines.append("")
+    if report.errors:
+        failed = sorted({v.check for v in report.errors})
         lines.append(
-            f"FAILED: {len(report.violations)} violation(s) in {len(failed)} check(s): "
+            f"FAILED: {len(report.errors)} ERROR finding(s) in {len(failed)} check(s): "
             + ", ".join(failed)
         )
     else:
-        lines.append("PASSED: no check returned a violation")
+        lines.append("PASSED: no ERROR-level finding")
     return "\n".join(lines)
+
+
+#: Columns of the machine-readable report (as ROBOT's report: level, rule, subject, detail).
+REPORT_COLUMNS = ("level", "check", "entity", "label", "detail", "fix")
+
+
+def report_rows(report: QcReport) -> list[dict[str, str]]:
+    """One dictionary per finding, with the :data:`REPORT_COLUMNS`."""
+    return [
+        {
+            "level": v.level,
+            "check": v.check,
+            "entity": v.entity or "",
+            "label": v.label or "",
+            "detail": v.detail,
+            "fix": v.fix,
+        }
+        for v in report.violations
+    ]
+
+
+def format_report_tsv(report: QcReport) -> str:
+    """The findings as TSV with a header row; tabs and line breaks in values become spaces."""
+    lines = ["\t".join(REPORT_COLUMNS)]
+    for row in report_rows(report):
+        lines.append("\t".join(" ".join(row[k].split()) for k in REPORT_COLUMNS))
+    return "\n".join(lines) + "\n"
+
+
+def format_report_json(report: QcReport) -> str:
+    """The report as JSON: counts per level, the DL profile figure, the reasoner, each finding."""
+    import json
+
+    doc = {
+        "passed": report.passed,
+        "counts": {level: report.count(level) for level in LEVELS},
+        "dl_profile_violations": len(report.dl_violations),
+        "checks_run": list(report.checks_run),
+        "reasoner": None
+        if report.reasoner is None
+        else {"status": report.reasoner.status, "message": report.reasoner.message},
+        "terms": {
+            "triples": report.counts.triples,
+            "classes": report.counts.classes,
+            "own_classes": report.counts.own_classes,
+        },
+        "findings": report_rows(report),
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -28,6 +28,17 @@ PROV = "http://www.w3.org/ns/prov#"
 OA = "http://www.w3.org/ns/oa#"
 SH = "http://www.w3.org/ns/shacl#"
 IAO = "http://purl.obolibrary.org/obo/IAO_"
+OBO = "http://purl.obolibrary.org/obo/"
+OBO_IN_OWL = "http://www.geneontology.org/formats/oboInOwl#"
+#: OBO annotation properties of a term (ontology/README.md, "Annotation properties").
+DEFINITION = IAO + "0000115"
+EDITOR_NOTE = IAO + "0000116"
+CURATION_STATUS = IAO + "0000114"
+TERM_EDITOR = IAO + "0000117"
+TERM_REPLACED_BY = IAO + "0100001"
+IN_SUBSET = OBO_IN_OWL + "inSubset"
+SOURCE_LOCATOR = MBT + "sourceLocator"
+STRUCTURAL_SUBSET = MBT + "structural_subset"
 
 #: Prefixes understood in CURIEs (``mbt:Rupture``) and written into Turtle output.
 PREFIXES: dict[str, str] = {

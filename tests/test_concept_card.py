@@ -72,7 +72,7 @@ mbt:WeNess a owl:Class ;
     mbt:fuzzy true ;
     mbt:fuzzyReason "No instrument operationalises it." ;
     owl:deprecated true ;
-    dcterms:isReplacedBy mbt:EpistemicTrust .
+    obo:IAO_0100001 mbt:EpistemicTrust .
 """,
         encoding="utf-8",
     )
@@ -84,6 +84,14 @@ mbt:WeNess a owl:Class ;
     assert "fuzzy boundary: No instrument operationalises it." in text
     assert "DEPRECATED: use epistemic trust (mbt:EpistemicTrust) instead" in text
     assert "  - subClassOf (mbt:involves min 2 mbt:Person)" in text
+
+
+def test_card_cites_the_works_on_the_definition_with_their_pages() -> None:
+    card = concept_card("mbt:WorkingAllianceInventory")
+    cited = {c.iri.rsplit("/", 1)[1]: c.text for c in card.sources}
+    assert sorted(cited) == ["Bordin1979", "HorvathGreenberg1989"]
+    assert cited["HorvathGreenberg1989"].endswith("36(2), 223-233. [pp. 223-233]")
+    assert concept_card("mbt:Turn").sources == ()  # a structural term cites nothing
 
 
 def _expected_usages(

@@ -92,6 +92,10 @@ def test_hierarchy_rows_put_each_class_under_its_first_parent() -> None:
 
 def test_a_class_with_two_parents_names_the_other_and_columns_repeat_ancestors() -> None:
     graph = rdflib.Graph().parse(ONTO / "broken" / "reasoner--unsatisfiable.ttl", format="turtle")
+    # The fixture states the two parents as an intersection; the picture draws named parents.
+    mbt = rdflib.Namespace("https://w3id.org/mbtkg/ontology#")
+    for parent in (mbt.PsychicEquivalence, mbt.TeleologicalMode):
+        graph.add((mbt.ConfusedMode, rdflib.RDFS.subClassOf, parent))
     rows = hierarchy_rows(hierarchy_graph(graph))
     confused = next(r for r in rows if r.label == "confused mode")
     assert confused.other_parents == ("teleological mode",)

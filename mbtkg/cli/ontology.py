@@ -13,10 +13,13 @@ import click
 from ..concept_card import concept_card, example_usage_store, format_card
 from ..ontology_diff import diff_ontologies, format_diff
 from ..ontology_docs import build_docs
-from ..ontology_release import FORMATS, export_ontology
-from ..qc import check_ontology, format_report
+from ..ontology_migration import migrate_directory
+from ..ontology_release import FORMATS, export_ontology, write_release
+from ..qc import check_ontology, format_report, format_report_json, format_report_tsv
 from ..reasoning import NO_JAVA
+from ..resources import resource_dir
 from ..stores import open_store
+from ..term_sheet import export_sheet, import_sheet
 from . import EXIT_FAILED, handle_errors, store_option
 
 ontology_option = click.option(
@@ -32,18 +35,32 @@ ontology_option = click.option(
 @click.command()
 @ontology_option
 @click.option("--no-reasoner", is_flag=True, help="Skip the HermiT consistency check.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "tsv"]),
+    default="text",
+    show_default=True,
+    help="text for people; json or tsv (one finding a row, as ROBOT's report) for machines.",
+)
 @handle_errors
-def check(location: str | None, no_reasoner: bool) -> None:
+def check(location: str | None, no_reasoner: bool, fmt: str) -> None:
     """Run the ontology's quality checks: SPARQL checks, three parsers and HermiT.
 
-    Exit status: 0 when every check passes, 1 when any check fails, 2 when the ontology
+    Each finding has a level (ERROR, WARN, INFO) as in ROBOT's report profile. Exit status:
+    0 when no ERROR-level finding, 1 when there is one, 2 when the ontology
     does not parse. Without a Java runtime HermiT is skipped (said on stderr) and the exit
     status reflects the other checks.
     """
     report = check_ontology(location, reasoner=not no_reasoner)
     if report.reasoner is not None and report.reasoner.status == "skipped":
         click.echo(NO_JAVA, err=True)
-    click.echo(format_report(report))
+    if fmt == "json":
+        click.echo(format_report_json(report), nl=False)
+    elif fmt == "tsv":
+        click.echo(format_report_tsv(report), nl=False)
+    else:
+        click.echo(format_report(report))
     if not report.passed:
         sys.exit(EXIT_FAILED)
 
@@ -136,6 +153,107 @@ def docs(out: str, location: str | None) -> None:
         f"wrote {result.index_html}, {result.hierarchy_png} and {result.hierarchy_svg} "
         f"({result.classes} classes)"
     )
+
+
+@ontology.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Folder to write mbt-base.* and mbt-full.* (ttl, owl, jsonld) into.",
+)
+@ontology_option
+@handle_errors
+def release(out: str, location: str | None) -> None:
+    """Write the release artefacts: base (our axioms only) and full (imports merged).
+
+    Each in Turtle, OWL (RDF/XML) and JSON-LD, byte-for-byte reproducible, with
+    skos:definition generated from the IAO:0000115 definitions for SKOS tools.
+    """
+    for path in write_release(out, location=location):
+        click.echo(f"wrote {path} ({path.stat().st_size} bytes)")
+
+
+@ontology.group()
+def sheet() -> None:
+    """The spreadsheet review loop: export the classes as rows, import the edited sheet."""
+
+
+@sheet.command("export")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="terms.xlsx (Excel, LibreOffice) or terms.csv.",
+)
+@ontology_option
+@handle_errors
+def sheet_export(out: str, location: str | None) -> None:
+    """Write one row per class: IRI, label, synonyms, parent, definition and its sources, ..."""
+    rows = export_sheet(out, location=location)
+    click.echo(f"wrote {out} ({rows} rows)")
+
+
+@sheet.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option(
+    "--ontology",
+    "folder",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Folder of the Turtle sources to edit (default: the bundled ontology folder).",
+)
+@click.option("--no-reasoner", is_flag=True, help="Skip HermiT in the checks after the edit.")
+@handle_errors
+def sheet_import(path: str, folder: str | None, no_reasoner: bool) -> None:
+    """Apply an edited sheet to the Turtle sources, touching only changed statements.
+
+    Prints the diff and the checks. Exit status: 0 applied (or nothing to apply), 1 the edited
+    ontology fails a check (nothing written), 2 a bad row (FILE:ROW:COLUMN; nothing written).
+    """
+    result = import_sheet(path, folder, reasoner=not no_reasoner)
+    if not result.files:
+        click.echo("no changes: the sheet matches the ontology")
+    else:
+        click.echo(f"rows changed: {', '.join(result.changed_rows)}")
+        click.echo(format_diff(result.diff))
+        click.echo("")
+    click.echo(format_report(result.report))
+    if result.files and not result.written:
+        click.echo("nothing written: the edited ontology fails the checks above", err=True)
+        sys.exit(EXIT_FAILED)
+    if result.written:
+        click.echo("updated " + ", ".join(str(p) for p in result.files))
+
+
+@ontology.command("migrate-annotations")
+@click.option(
+    "--ontology",
+    "folder",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Folder of *.ttl source files to migrate (default: the bundled ontology folder).",
+)
+@click.option(
+    "--check", "check_only", is_flag=True, help="Change nothing; exit 1 if a file would change."
+)
+@handle_errors
+def migrate_annotations(folder: str | None, check_only: bool) -> None:
+    """Bring the Turtle sources to the OBO annotation conventions (idempotent text edits).
+
+    Definitions become IAO:0000115 with their sources as axiom annotations, editor notes
+    IAO:0000116; terms get a curation status and term editor; bibliography entries a label;
+    dates and years OWL 2 datatypes. Files already in that form are left byte-identical.
+    """
+    target = Path(folder) if folder else resource_dir("ontology")
+    results = migrate_directory(target, write=not check_only)
+    changed = [r for r in results if r.changed]
+    for r in changed:
+        click.echo(f"{'would change' if check_only else 'changed'} {r.path}")
+    if not changed:
+        click.echo(f"{len(results)} file(s) already in the target form")
+    if check_only and changed:
+        sys.exit(EXIT_FAILED)
 
 
 COMMANDS = [check, concept, ontology]
