@@ -74,6 +74,14 @@ class CompetencyQuery:
     sparql: str
     path: Path
 
+    def check(self) -> None:
+        """Raise UnsafeSparqlError (naming the file) unless the query as written parses and
+        uses neither SERVICE nor LOAD (see :mod:`mbtkg.sparql_guard`)."""
+        try:
+            check_sparql(self.sparql)
+        except UnsafeSparqlError as exc:
+            raise UnsafeSparqlError(f"{self.path}: {exc}") from None
+
     def bind(
         self,
         values: Mapping[str, str],
@@ -87,10 +95,7 @@ class CompetencyQuery:
 
         The text as written is checked on a parse first (:func:`mbtkg.sparql_guard.check_sparql`):
         a query file using SERVICE or LOAD, or one that cannot be read, is refused here."""
-        try:
-            check_sparql(self.sparql)
-        except UnsafeSparqlError as exc:
-            raise UnsafeSparqlError(f"{self.path}: {exc}") from None
+        self.check()
         known = {p.name: p for p in self.parameters}
         for name in values:
             if name not in known:

@@ -1,0 +1,177 @@
+"""Run one query in a forked worker process that is killed at the time limit.
+
+Oxigraph cannot cancel a running query, and a thread cannot be stopped, so each query runs in a
+child process forked from the server: it sees the store as it was at the fork (copy-on-write, so
+a memory store is not copied), answers through a pipe and exits. At the time limit the child is
+sent SIGKILL and reaped: its CPU and memory are freed at once. The child's address space is
+capped (``RLIMIT_AS``: what it already maps plus ``memory_bytes``); a query that needs more is
+stopped by the kernel (the engine aborts on a failed allocation) and answered as such. A CPU
+limit one second past the time limit is a backstop should the server itself die.
+
+The child only reads: writes (``mbtkg serve --allow-update``) run in the server process, under
+the same lock that forks take, so a child never starts in the middle of a write.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+import resource
+import select
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+
+from ..errors import MbtkgError
+from .refused import Answer, Refused
+
+
+@dataclass(frozen=True)
+class WorkerLimits:
+    """What one query worker may use."""
+
+    timeout: float
+    memory_bytes: int | None
+    max_output: int = 256 * 1024 * 1024
+
+
+def run_in_worker(
+    work: Callable[[], Answer], limits: WorkerLimits, *, fork_lock: threading.Lock
+) -> Answer:
+    """Run ``work`` in a forked child within the limits; return its Answer or raise Refused."""
+    read_end, write_end = os.pipe()
+    with fork_lock:
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child: measured by the tests through its effects
+        os.close(read_end)
+        _child(work, limits, write_end)
+    os.close(write_end)
+    try:
+        data = _collect(pid, read_end, limits)
+    finally:
+        os.close(read_end)
+    status = _reap(pid)
+    if data is None:
+        raise _timed_out(limits)
+    if status != 0 or not data:
+        raise _died(status, limits)
+    outcome = pickle.loads(data)
+    if isinstance(outcome, Exception):
+        raise outcome
+    if not isinstance(outcome, Answer):
+        raise Refused(HTTPStatus.INTERNAL_SERVER_ERROR, "the query worker sent no answer")
+    return outcome
+
+
+def _child(work: Callable[[], Answer], limits: WorkerLimits, write_end: int) -> None:  # pragma: no cover
+    code = 0
+    try:
+        _limit_self(limits)
+        try:
+            outcome: object = work()
+        except Refused as exc:
+            outcome = exc
+        except MbtkgError as exc:
+            outcome = Refused(HTTPStatus.BAD_REQUEST, str(exc))
+        except MemoryError:
+            outcome = Refused(HTTPStatus.SERVICE_UNAVAILABLE, _memory_message(limits))
+        data = pickle.dumps(outcome)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(write_end, view) :]
+    except BaseException:  # noqa: BLE001 - the child never returns into the server's code
+        code = 70
+    finally:
+        os._exit(code)
+
+
+def _limit_self(limits: WorkerLimits) -> None:  # pragma: no cover - runs in the child
+    cpu = math.ceil(limits.timeout) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    if limits.memory_bytes is not None:
+        cap = _mapped_bytes() + limits.memory_bytes
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+
+def _mapped_bytes() -> int:  # pragma: no cover - runs in the child
+    """The address space this process maps now (VmSize), 0 when the system does not say."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _collect(pid: int, read_end: int, limits: WorkerLimits) -> bytes | None:
+    """The child's whole output, or None when the time limit passed first (the child is killed)."""
+    deadline = time.monotonic() + limits.timeout
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            _kill(pid)
+            return None
+        ready, _, _ = select.select([read_end], [], [], remaining)
+        if not ready:
+            continue
+        chunk = os.read(read_end, 1 << 16)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limits.max_output:
+            _kill(pid)
+            raise Refused(
+                HTTPStatus.BAD_REQUEST,
+                f"the answer is larger than {limits.max_output // (1024 * 1024)} MiB; add LIMIT",
+            )
+        chunks.append(chunk)
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _reap(pid: int) -> int:
+    """Wait for the child; its exit code, or minus the signal that ended it."""
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def _timed_out(limits: WorkerLimits) -> Refused:
+    return Refused(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        f"the query ran longer than the time limit of {limits.timeout:g} s and was stopped; "
+        "narrow it (bind a session, add LIMIT) or start the server with a longer --timeout",
+    )
+
+
+def _died(status: int, limits: WorkerLimits) -> Refused:
+    if status == -signal.SIGXCPU:
+        return _timed_out(limits)
+    if limits.memory_bytes is not None and status in (-signal.SIGABRT, -signal.SIGSEGV, 70):
+        return Refused(HTTPStatus.SERVICE_UNAVAILABLE, _memory_message(limits))
+    return Refused(
+        HTTPStatus.INTERNAL_SERVER_ERROR, f"the query worker stopped unexpectedly (status {status})"
+    )
+
+
+def _memory_message(limits: WorkerLimits) -> str:
+    mib = (limits.memory_bytes or 0) // (1024 * 1024)
+    return (
+        f"the query needed more than the memory limit of {mib} MiB and was stopped; narrow it "
+        "(bind a session, add LIMIT) or start the server with a larger --max-memory"
+    )
