@@ -87,7 +87,9 @@ def serve(
             fg="red",
             bold=True,
         )
-    token = (os.environ.get("MBTKG_SERVE_TOKEN") or secrets.token_urlsafe(24)) if allow_update else None
+    token = (
+        (os.environ.get("MBTKG_SERVE_TOKEN") or secrets.token_urlsafe(24)) if allow_update else None
+    )
     options = ServeOptions(
         allow_update=allow_update,
         token=token,

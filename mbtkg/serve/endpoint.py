@@ -198,8 +198,10 @@ def _read_body(handler: BaseHTTPRequestHandler, limit: int) -> str:
         raise Refused(HTTPStatus.BAD_REQUEST, "chunked request bodies are not read; send a length")
     try:
         body = handler.rfile.read(length)
-    except (TimeoutError, socket.timeout):
-        raise Refused(HTTPStatus.REQUEST_TIMEOUT, "the request body did not arrive in time") from None
+    except TimeoutError:
+        raise Refused(
+            HTTPStatus.REQUEST_TIMEOUT, "the request body did not arrive in time"
+        ) from None
     if len(body) < length:
         raise Refused(HTTPStatus.BAD_REQUEST, "the request body is shorter than its Content-Length")
     return body.decode("utf-8", "replace")
@@ -214,7 +216,9 @@ def _form_refusal(runner: QueryRunner) -> Refused:
     )
 
 
-def _read_request(handler: BaseHTTPRequestHandler, runner: QueryRunner) -> tuple[str | None, str | None]:
+def _read_request(
+    handler: BaseHTTPRequestHandler, runner: QueryRunner
+) -> tuple[str | None, str | None]:
     """The query and the update a request carries (an update only from a direct POST)."""
     params = parse_qs(urlsplit(handler.path).query)
     if "update" in params:
@@ -223,7 +227,11 @@ def _read_request(handler: BaseHTTPRequestHandler, runner: QueryRunner) -> tuple
     if handler.command != "POST":
         return query, None
     media = (handler.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-    if media not in ("application/sparql-query", _UPDATE_MEDIA, "application/x-www-form-urlencoded"):
+    if media not in (
+        "application/sparql-query",
+        _UPDATE_MEDIA,
+        "application/x-www-form-urlencoded",
+    ):
         raise Refused(
             HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
             f"cannot read a {media or 'body without a media type'}; send "
@@ -285,10 +293,12 @@ def make_handler(
             elif path in _STATIC:
                 name, media = _STATIC[path]
                 self._send(HTTPStatus.OK, media, (static_dir / name).read_bytes())
-            elif path in ("/sparql", "/query"):
+            elif path in ("/sparql", "/query", "/update"):
                 self._sparql()
             else:
-                self._error(HTTPStatus.NOT_FOUND, f"nothing at {path[:100]}; the endpoint is /sparql")
+                self._error(
+                    HTTPStatus.NOT_FOUND, f"nothing at {path[:100]}; the endpoint is /sparql"
+                )
 
         do_HEAD = do_GET
 

@@ -14,6 +14,7 @@ the same lock that forks take, so a child never starts in the middle of a write.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import pickle
@@ -67,7 +68,9 @@ def run_in_worker(
     return outcome
 
 
-def _child(work: Callable[[], Answer], limits: WorkerLimits, write_end: int) -> None:  # pragma: no cover
+def _child(
+    work: Callable[[], Answer], limits: WorkerLimits, write_end: int
+) -> None:  # pragma: no cover
     code = 0
     try:
         _limit_self(limits)
@@ -139,10 +142,8 @@ def _collect(pid: int, read_end: int, limits: WorkerLimits) -> bytes | None:
 
 
 def _kill(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _reap(pid: int) -> int:
