@@ -466,3 +466,50 @@ def test_a_runaway_query_is_stopped_and_its_worker_is_gone(
         assert children(process.pid) == set()
         status, body = request(port, "GET", query_target(COUNT_ALL))
         assert status == 200 and int(json.loads(body)["results"]["bindings"][0]["n"]["value"]) > 0
+
+
+def test_a_runaway_update_is_stopped_and_changes_nothing() -> None:
+    """On a memory store an update is rehearsed in a worker first: a cartesian INSERT runs into
+    the time limit there, is killed, and never reaches the store."""
+    server = Server(ServeOptions(allow_update=True, token=TOKEN, timeout=2))
+    try:
+        before = server.quads()
+        mine = children(os.getpid())
+        status, body = request(
+            server.port,
+            "POST",
+            "/sparql",
+            headers={
+                "Content-Type": "application/sparql-update",
+                "Authorization": f"Bearer {TOKEN}",
+            },
+            body=(
+                b"INSERT { GRAPH <urn:test:big> { ?s1 <urn:p> ?o3 } } WHERE { GRAPH ?a { ?s1 ?p1 ?o1 } "
+                b"GRAPH ?b { ?s2 ?p2 ?o2 } GRAPH ?c { ?s3 ?p3 ?o3 } }"
+            ),
+        )
+        assert status == 503 and "time limit of 2 s" in body
+        assert server.quads() == before
+        assert children(os.getpid()) == mine, "no worker left behind"
+        status, _ = request(server.port, "GET", query_target(COUNT_ALL))
+        assert status == 200
+    finally:
+        server.close()
+
+
+def test_a_disk_store_is_queried_through_the_workers(tmp_path: Path) -> None:
+    store = OxigraphStore(tmp_path / "store")
+    load([p for p in example_sessions() if p.stem == "susan-12"], store)
+    server = make_server(store, port=0, options=ServeOptions(timeout=20))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        for _ in range(3):
+            status, body = request(port, "GET", query_target(COUNT_ALL))
+            assert status == 200
+            assert int(json.loads(body)["results"]["bindings"][0]["n"]["value"]) == len(store.raw)
+    finally:
+        server.shutdown()
+        server.server_close()
+        store.close()

@@ -6,7 +6,10 @@ Safe by default (docs/security.md, "The endpoint"):
   browser request to ``/sparql`` from another site (``Origin``, ``Sec-Fetch-Site``) gets 403;
 - it is read-only: updates get 403 unless the server was started with ``allow_update``, and even
   then only a POST with ``Content-Type: application/sparql-update`` carrying the server's token
-  (``Authorization: Bearer TOKEN``) is accepted: never a GET, never a form post;
+  (``Authorization: Bearer TOKEN``) is accepted: never a GET, never a form post. On a memory
+  store an update is first rehearsed in a worker under the time and memory limits and applied
+  only if the rehearsal finished; on a disk store it runs in the server without a time limit
+  (a worker cannot write to the store's files);
 - user SPARQL is judged on a parse (:mod:`mbtkg.sparql_guard`): SERVICE and LOAD are refused;
 - each query runs in a forked worker process killed at the time limit (503) and capped in memory
   (:mod:`mbtkg.serve.worker`); answers with more rows than allowed are refused (400), never cut;
@@ -121,7 +124,7 @@ class QueryRunner:
         self.slots = Slots(options.max_running, options.max_waiting, options.timeout)
         self.limits = WorkerLimits(options.timeout, options.max_memory)
         #: Held while forking a worker and while writing: a worker never starts mid-write.
-        self.store_lock = threading.Lock()
+        self.store_lock = threading.RLock()
 
     def run(self, sparql: str, accept: str) -> Answer:
         """Answer one query, or raise Refused."""
@@ -186,10 +189,24 @@ class QueryRunner:
             )
         try:
             check_sparql(sparql, update=True)
-            with self.store_lock:
-                self.store.update(sparql)
         except MbtkgError as exc:
             raise Refused(HTTPStatus.BAD_REQUEST, str(exc)) from None
+        with self.slots.slot(), self.store_lock:
+            if self.store.path is None:
+                # a rehearsal on the worker's copy of the memory store, under the time and memory
+                # limits; only an update that finished there is applied here
+                run_in_worker(
+                    lambda: self._rehearse(sparql), self.limits, fork_lock=self.store_lock
+                )
+            try:
+                self.store.update(sparql)
+            except MbtkgError as exc:
+                raise Refused(HTTPStatus.BAD_REQUEST, str(exc)) from None
+
+    def _rehearse(self, sparql: str) -> Answer:
+        """Runs in the worker: apply the update to the worker's own copy of a memory store."""
+        self.store.update(sparql)
+        return Answer("text/plain", b"")
 
 
 def _read_body(handler: BaseHTTPRequestHandler, limit: int) -> str:

@@ -8,8 +8,9 @@ capped (``RLIMIT_AS``: what it already maps plus ``memory_bytes``); a query that
 stopped by the kernel (the engine aborts on a failed allocation) and answered as such. A CPU
 limit one second past the time limit is a backstop should the server itself die.
 
-The child only reads: writes (``mbtkg serve --allow-update``) run in the server process, under
-the same lock that forks take, so a child never starts in the middle of a write.
+The child never writes to the server's store: writes (``mbtkg serve --allow-update``) run in the
+server process, under the same lock that forks take, so a child never starts in the middle of a
+write. (A child may rehearse an update on its private copy of a memory store.)
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ import pickle
 import resource
 import select
 import signal
-import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Any
 
 from ..errors import MbtkgError
 from .refused import Answer, Refused
@@ -41,7 +43,7 @@ class WorkerLimits:
 
 
 def run_in_worker(
-    work: Callable[[], Answer], limits: WorkerLimits, *, fork_lock: threading.Lock
+    work: Callable[[], Answer], limits: WorkerLimits, *, fork_lock: AbstractContextManager[Any]
 ) -> Answer:
     """Run ``work`` in a forked child within the limits; return its Answer or raise Refused."""
     read_end, write_end = os.pipe()
