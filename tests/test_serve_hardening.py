@@ -456,7 +456,7 @@ def test_a_runaway_query_is_stopped_and_its_worker_is_gone(
         workers: set[int] = set()
         while sender.is_alive() and not workers:
             workers = children(process.pid)
-            sender.join(0.05)
+            sender.join(0.005)
         sender.join()
         status, body = box["answer"]
         assert status == 503 and message in body, body
