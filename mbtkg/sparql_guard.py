@@ -12,6 +12,17 @@ Fail closed: text this parser cannot read is refused even when Oxigraph could ru
 reads a little more than SPARQL 1.1, for example RDF-star's ``<< >>``). The parser is the gate;
 nothing is run on a text the gate did not understand.
 
+The gate and the engine must read the same characters the same way. Testing the two parsers
+against each other found two places where they do not, and text that uses them is refused before
+parsing (each is in the test corpus):
+
+- codepoint escapes (``\u0022``, ``\U0001f600``): rdflib expands them in the whole text before
+  parsing, as SPARQL 1.1 says, while Oxigraph reads them only inside strings and IRIs; an escaped
+  quote could thus end a string for one parser and not for the other, and hide a clause;
+- a carriage return not followed by a line feed: Oxigraph ends a ``#`` comment there, rdflib does
+  not, so what follows would be code for one and comment for the other. Other control
+  characters (except tab and line feed) are refused too: no query needs them.
+
 The verdict is remembered per text, so a competency query run again and again is parsed once.
 Competency queries are checked as written (their ``VALUES ?x { UNDEF }`` lines included); binding
 a parameter then only replaces an ``UNDEF`` by an RDF term that Oxigraph has validated and
@@ -20,6 +31,7 @@ escaped (see :meth:`mbtkg.queries.CompetencyQuery.bind`), which cannot add a cla
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -54,9 +66,24 @@ def check_sparql(text: str, *, update: bool = False) -> None:
 @lru_cache(maxsize=1024)
 def _verdict(text: str, update: bool) -> str | None:
     from pyparsing import ParseBaseException  # imported here: rdflib takes a while to import
-    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+    from rdflib.plugins.sparql.parser import expandUnicodeEscapes_re, parseQuery, parseUpdate
 
     what = "update" if update else "query"
+    escape = expandUnicodeEscapes_re.search(text)
+    if escape is not None:
+        return (
+            f"the {what} uses the codepoint escape {escape.group(0)!r} (at {_where(text, escape.start())}); "
+            "SPARQL engines disagree on where such escapes apply, so they are refused: write the "
+            "character itself"
+        )
+    control = _CONTROL.search(text)
+    if control is not None:
+        return (
+            f"the {what} holds the control character {control.group(0)!r} (at "
+            f"{_where(text, control.start())}); SPARQL engines disagree on how to read it (a lone "
+            "carriage return ends a comment for some and not for others): use line feeds for "
+            "line ends"
+        )
     try:
         tree = parseUpdate(text) if update else parseQuery(text)
     except ParseBaseException as exc:
@@ -80,6 +107,16 @@ def _verdict(text: str, update: bool) -> str | None:
     except RecursionError:
         return f"the {what} is nested too deeply to be checked; it is refused"
     return None
+
+
+#: Control characters other than tab and line feed, and a carriage return without a line feed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")
+
+
+def _where(text: str, offset: int) -> str:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return f"line {line}, column {column}"
 
 
 def _is_update(text: str) -> bool:
