@@ -513,3 +513,22 @@ def test_a_disk_store_is_queried_through_the_workers(tmp_path: Path) -> None:
         server.shutdown()
         server.server_close()
         store.close()
+
+
+def test_the_command_takes_its_update_token_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MBTKG_SERVE_TOKEN", "from-the-environment")
+    with mbtkg_serve_process("--allow-update") as (url, _):
+        port = urlsplit(url).port
+        assert port is not None
+        insert = b"INSERT DATA { GRAPH <urn:test:env> { <urn:a> <urn:b> 1 } }"
+        ask_graph = query_target("ASK { GRAPH <urn:test:env> { ?s ?p ?o } }")
+        update = {"Content-Type": "application/sparql-update"}
+        status, _ = request(port, "POST", "/sparql", headers=update, body=insert)
+        assert status == 401
+        assert json.loads(request(port, "GET", ask_graph)[1])["boolean"] is False
+        auth = {**update, "Authorization": "Bearer from-the-environment"}
+        status, _ = request(port, "POST", "/sparql", headers=auth, body=insert)
+        assert status == 204
+        assert json.loads(request(port, "GET", ask_graph)[1])["boolean"] is True
