@@ -532,3 +532,27 @@ def test_the_command_takes_its_update_token_from_the_environment(
         status, _ = request(port, "POST", "/sparql", headers=auth, body=insert)
         assert status == 204
         assert json.loads(request(port, "GET", ask_graph)[1])["boolean"] is True
+
+
+def test_a_worker_dies_with_its_server() -> None:
+    """SIGKILL to the server (no clean-up runs) still ends the worker: Linux kills it too."""
+    with mbtkg_serve_process("--timeout", "120") as (url, process):
+        port = urlsplit(url).port
+        assert port is not None
+        sender = threading.Thread(
+            target=lambda: request(port, "GET", query_target(RUNAWAY_COUNT)), daemon=True
+        )
+        sender.start()
+        workers: set[int] = set()
+        while sender.is_alive() and not workers:
+            workers = children(process.pid)
+            sender.join(0.005)
+        assert len(workers) == 1, "the query ran in one worker process"
+        (worker,) = workers
+        process.kill()
+        process.wait(timeout=30)
+        for _ in range(2000):  # the kernel delivers the signal at once; allow a busy machine
+            if not alive(worker):
+                break
+            threading.Event().wait(0.01)
+        assert not alive(worker)

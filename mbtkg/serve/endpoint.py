@@ -125,12 +125,17 @@ class QueryRunner:
         self.limits = WorkerLimits(options.timeout, options.max_memory)
         #: Held while forking a worker and while writing: a worker never starts mid-write.
         self.store_lock = threading.RLock()
+        #: Descriptors a worker closes first (the listening socket, set by the server).
+        self.close_in_child: tuple[int, ...] = ()
 
     def run(self, sparql: str, accept: str) -> Answer:
         """Answer one query, or raise Refused."""
         with self.slots.slot():
             return run_in_worker(
-                lambda: self._evaluate(sparql, accept), self.limits, fork_lock=self.store_lock
+                lambda: self._evaluate(sparql, accept),
+                self.limits,
+                fork_lock=self.store_lock,
+                close_in_child=self.close_in_child,
             )
 
     def _evaluate(self, sparql: str, accept: str) -> Answer:
@@ -196,7 +201,10 @@ class QueryRunner:
                 # a rehearsal on the worker's copy of the memory store, under the time and memory
                 # limits; only an update that finished there is applied here
                 run_in_worker(
-                    lambda: self._rehearse(sparql), self.limits, fork_lock=self.store_lock
+                    lambda: self._rehearse(sparql),
+                    self.limits,
+                    fork_lock=self.store_lock,
+                    close_in_child=self.close_in_child,
                 )
             try:
                 self.store.update(sparql)
@@ -344,6 +352,10 @@ def make_handler(
                 self._error(exc.status, str(exc))
             except MbtkgError as exc:
                 self._error(HTTPStatus.BAD_REQUEST, str(exc))
+            except Exception:
+                # a bug: the client gets a plain 500, the server's stderr the traceback
+                self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error in mbtkg serve")
+                raise
 
     return Handler
 
@@ -366,6 +378,7 @@ class EndpointServer(ThreadingHTTPServer):
         super().__init__(address, BaseHTTPRequestHandler, bind_and_activate=True)
         self.hosts = allowed_hosts(address[0], self.server_address[1])
         self.RequestHandlerClass = make_handler(runner, page, self.hosts)
+        runner.close_in_child = (self.socket.fileno(),)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._open_lock:

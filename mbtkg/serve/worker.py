@@ -5,8 +5,9 @@ child process forked from the server: it sees the store as it was at the fork (c
 a memory store is not copied), answers through a pipe and exits. At the time limit the child is
 sent SIGKILL and reaped: its CPU and memory are freed at once. The child's address space is
 capped (``RLIMIT_AS``: what it already maps plus ``memory_bytes``); a query that needs more is
-stopped by the kernel (the engine aborts on a failed allocation) and answered as such. A CPU
-limit one second past the time limit is a backstop should the server itself die.
+stopped by the kernel (the engine aborts on a failed allocation) and answered as such. Should
+the server itself die, Linux kills the child with it (``PR_SET_PDEATHSIG``), and a CPU limit one
+second past the time limit is a further backstop. The child closes the listening socket.
 
 The child never writes to the server's store: writes (``mbtkg serve --allow-update``) run in the
 server process, under the same lock that forks take, so a child never starts in the middle of a
@@ -16,6 +17,7 @@ write. (A child may rehearse an update on its private copy of a memory store.)
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import math
 import os
 import pickle
@@ -43,14 +45,24 @@ class WorkerLimits:
 
 
 def run_in_worker(
-    work: Callable[[], Answer], limits: WorkerLimits, *, fork_lock: AbstractContextManager[Any]
+    work: Callable[[], Answer],
+    limits: WorkerLimits,
+    *,
+    fork_lock: AbstractContextManager[Any],
+    close_in_child: tuple[int, ...] = (),
 ) -> Answer:
-    """Run ``work`` in a forked child within the limits; return its Answer or raise Refused."""
+    """Run ``work`` in a forked child within the limits; return its Answer or raise Refused.
+
+    ``close_in_child``: descriptors the child closes first (the server's listening socket)."""
     read_end, write_end = os.pipe()
     with fork_lock:
         pid = os.fork()
     if pid == 0:  # pragma: no cover - the child: measured by the tests through its effects
         os.close(read_end)
+        for fd in close_in_child:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        _die_with_parent()
         _child(work, limits, write_end)
     os.close(write_end)
     try:
@@ -92,6 +104,15 @@ def _child(
         code = 70
     finally:
         os._exit(code)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    """Ask Linux to kill this child when the server dies (prctl PR_SET_PDEATHSIG)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the CPU limit still ends the child
 
 
 def _limit_self(limits: WorkerLimits) -> None:  # pragma: no cover - runs in the child
