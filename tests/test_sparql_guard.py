@@ -330,3 +330,32 @@ def test_ordinary_updates_still_run_through_the_store(tmp_path: Path) -> None:
 
 def test_a_refusal_is_an_mbtkg_error() -> None:
     assert issubclass(UnsafeSparqlError, MbtkgError)
+
+
+def test_a_served_query_cannot_reach_the_network_even_past_the_check(
+    listener: Listener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defence in depth: with the parse check switched off, a SERVICE query sent to the endpoint
+    reaches the engine, and the engine, in a worker without network, still connects nowhere."""
+    from mbtkg.serve.worker import network_sandbox_available
+
+    if not network_sandbox_available():
+        pytest.skip("this system allows no network namespace (unshare), as root or unprivileged")
+    import mbtkg.stores.oxigraph as oxigraph_module
+
+    monkeypatch.setattr(oxigraph_module, "check_sparql", lambda text, update=False: None)
+    store = OxigraphStore()
+    server = make_server(store, port=0, options=ServeOptions(timeout=20))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        before = listener.connections
+        text = fill(QUERIES["plain"], listener)
+        status, body = http(
+            f"http://127.0.0.1:{server.server_address[1]}/sparql?{urlencode({'query': text})}"
+        )
+        assert status == 400 and "unreachable" in body.lower(), body
+        assert listener.connections == before
+    finally:
+        server.shutdown()
+        server.server_close()

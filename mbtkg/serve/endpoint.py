@@ -142,8 +142,15 @@ class QueryRunner:
         """Runs in the worker: check, query, and serialise at most ``max_rows`` rows."""
         try:
             result = self.store.query_raw(sparql)
+            return self._serialise(result, accept)
         except QueryError as exc:
             raise Refused(HTTPStatus.BAD_REQUEST, str(exc)) from None
+        except OSError as exc:  # raised while the engine produces solutions
+            raise Refused(HTTPStatus.BAD_REQUEST, f"the query failed: {exc}") from None
+
+    def _serialise(
+        self, result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, accept: str
+    ) -> Answer:
         limit = self.options.max_rows
         if isinstance(result, ox.QueryBoolean):
             fmt = choose_format(accept, graph=False)

@@ -9,6 +9,11 @@ stopped by the kernel (the engine aborts on a failed allocation) and answered as
 the server itself die, Linux kills the child with it (``PR_SET_PDEATHSIG``), and a CPU limit one
 second past the time limit is a further backstop. The child closes the listening socket.
 
+Defence in depth: before it runs anything, the child leaves the network (a network namespace of
+its own, where no interface is up). SERVICE and LOAD are refused on a parse before the query gets
+here (:mod:`mbtkg.sparql_guard`); should that check ever miss a form, the engine still cannot
+reach any address. Where the system allows no namespaces, the parse check stands alone.
+
 The child never writes to the server's store: writes (``mbtkg serve --allow-update``) run in the
 server process, under the same lock that forks take, so a child never starts in the middle of a
 write. (A child may rehearse an update on its private copy of a memory store.)
@@ -63,6 +68,7 @@ def run_in_worker(
             with contextlib.suppress(OSError):
                 os.close(fd)
         _die_with_parent()
+        leave_the_network()
         _child(work, limits, write_end)
     os.close(write_end)
     try:
@@ -96,6 +102,11 @@ def _child(
             outcome = Refused(HTTPStatus.BAD_REQUEST, str(exc))
         except MemoryError:
             outcome = Refused(HTTPStatus.SERVICE_UNAVAILABLE, _memory_message(limits))
+        except Exception as exc:  # noqa: BLE001 - a failure of the engine or a bug: said, not fatal
+            outcome = Refused(
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                f"the query failed in its worker ({type(exc).__name__})",
+            )
         data = pickle.dumps(outcome)
         view = memoryview(data)
         while view:
@@ -104,6 +115,32 @@ def _child(
         code = 70
     finally:
         os._exit(code)
+
+
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWNET = 0x40000000
+
+
+def leave_the_network() -> bool:
+    """Move this (single-threaded) process into a network namespace of its own, with no
+    interface up: nothing it runs can open a connection, loopback included. As root this needs
+    ``unshare(CLONE_NEWNET)``; otherwise an unprivileged user namespace is tried first. Returns
+    whether it worked (it cannot where the system forbids both)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return any(
+            libc.unshare(flags) == 0 for flags in (_CLONE_NEWNET, _CLONE_NEWUSER | _CLONE_NEWNET)
+        )
+    except (OSError, AttributeError):
+        return False
+
+
+def network_sandbox_available() -> bool:
+    """Whether a worker can leave the network on this system (tried in a throw-away child)."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os._exit(0 if leave_the_network() else 1)
+    return _reap(pid) == 0
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child
@@ -186,7 +223,7 @@ def _timed_out(limits: WorkerLimits) -> Refused:
 def _died(status: int, limits: WorkerLimits) -> Refused:
     if status == -signal.SIGXCPU:
         return _timed_out(limits)
-    if limits.memory_bytes is not None and status in (-signal.SIGABRT, -signal.SIGSEGV, 70):
+    if limits.memory_bytes is not None and status in (-signal.SIGABRT, -signal.SIGSEGV):
         return Refused(HTTPStatus.SERVICE_UNAVAILABLE, _memory_message(limits))
     return Refused(
         HTTPStatus.INTERNAL_SERVER_ERROR, f"the query worker stopped unexpectedly (status {status})"
