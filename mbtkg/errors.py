@@ -80,3 +80,10 @@ class MissingExtraError(MbtkgError):
 
     The message names the extra and the pip command that installs it.
     """
+
+
+class LimitExceededError(InputError):
+    """An input is larger or deeper than mbtkg reads (see :mod:`mbtkg.input_limits`).
+
+    The message names the limit, the value found and how to get under it (split the file).
+    """

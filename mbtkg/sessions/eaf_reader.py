@@ -10,6 +10,7 @@ parsed with :mod:`mbtkg.safe_xml` (no DTDs or entities).
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,11 +18,15 @@ from pathlib import Path
 
 from ..concepts import ConceptIndex, default_index
 from ..errors import InputError, Location
+from ..input_limits import check_file_size
 from ..mapping import Code, CodeMapping, resolve_codes
 from ..safe_xml import parse_xml
 from .model import Annotation, Annotator, Participant, Session, Turn
 from .speakers import guess_role, slug_id
 from .yaml_reader import ID_PATTERN
+
+#: A TIME_VALUE: whole milliseconds, ASCII digits (up to about 30,000 years).
+_MILLISECONDS = re.compile(r"\s*[0-9]{1,15}\s*\Z")
 
 
 class EafProblems(InputError):
@@ -82,6 +87,7 @@ def read_eaf(
     """
     index = index or default_index()
     p = Path(path)
+    check_file_size(p)
     try:
         data = p.read_bytes()
     except FileNotFoundError:
@@ -98,10 +104,17 @@ def read_eaf(
     unit = "milliseconds" if header is None else header.get("TIME_UNITS", "milliseconds")
     if unit != "milliseconds":
         problems.append(f"TIME_UNITS is {unit!r}; expected 'milliseconds'")
-    slots = {}
+    slots: dict[str, float | None] = {}
     for slot in root.iter("TIME_SLOT"):
         value = slot.get("TIME_VALUE")
-        slots[slot.get("TIME_SLOT_ID", "")] = None if value is None else int(value) / scale
+        ident = slot.get("TIME_SLOT_ID", "")
+        if value is not None and not _MILLISECONDS.match(value):
+            problems.append(
+                f"time slot {ident!r}: TIME_VALUE {value[:40]!r} is not a whole number of "
+                "milliseconds"
+            )
+            value = None
+        slots[ident] = None if value is None else int(value) / scale
     types = {lt.get("LINGUISTIC_TYPE_ID", ""): lt for lt in root.iter("LINGUISTIC_TYPE")}
     tiers = root.findall("TIER")
     speakers = [t for t in tiers if t.get("PARENT_REF") is None and t.get("PARTICIPANT")]
