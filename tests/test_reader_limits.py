@@ -101,6 +101,15 @@ def test_mappings_used_as_values_are_reported_not_raised(tmp_path: Path) -> None
     assert "confidence must be a number" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["session: {id: s1, setting: []}\n", HEAD.replace("role: patient", "role: {a: 1}")],
+)
+def test_a_list_or_mapping_where_a_name_is_expected_is_reported(tmp_path: Path, text: str) -> None:
+    with pytest.raises(InputError, match="unknown (setting|role)"):
+        read_session(_write(tmp_path, "names.yaml", text + "turns: []\n"))
+
+
 def test_nesting_past_the_depth_limit_is_refused(tmp_path: Path) -> None:
     depth = input_limits.MAX_DEPTH + 5
     text = "session:\n" + "".join("  " * (k + 1) + f"k{k}:\n" for k in range(depth)) + "x: 1\n"

@@ -443,7 +443,7 @@ class _Reader:
             )
             number = None
         setting = head.get("setting")
-        if setting is not None and setting not in SETTINGS:
+        if setting is not None and (not isinstance(setting, str) or setting not in SETTINGS):
             hits = ConceptIndex.suggest(str(setting), SETTINGS)
             hint = f"; did you mean {hits[0]!r}?" if hits else ""
             self.problem(
@@ -500,7 +500,7 @@ class _Reader:
             self._keys(item, _PARTICIPANT_KEYS, "a participant")
             pid = self._id(item, "a participant")
             role = item.get("role")
-            if role is not None and role not in ROLES:
+            if role is not None and (not isinstance(role, str) or role not in ROLES):
                 hits = ConceptIndex.suggest(str(role), ROLES)
                 hint = f"; did you mean {hits[0]!r}?" if hits else ""
                 self.problem(
