@@ -217,6 +217,22 @@ TOKENS[".ttl"] = [
     b"\x00",
 ]
 
+#: Attribute values that are not what the attribute should hold.
+STRANGE_VALUES = [
+    b"",
+    b"1e3",
+    b"-1",
+    b"1.5",
+    b"\xc2\xb2",
+    b"9" * 30,
+    b"x",
+    b"&amp;",
+    b"NaN",
+    b"internal://../../x",
+    b"{00000000-0000-0000-0000-000000000000}",
+    b" 7 ",
+]
+
 # -- mutations ----------------------------------------------------------------------------------
 
 
@@ -225,9 +241,16 @@ def mutated(draw: st.DrawFn, kind: str) -> bytes:
     """A seed file of ``kind`` with one to four mutations."""
     data = bytearray(draw(st.sampled_from(SEEDS[kind])))
     for _ in range(draw(st.integers(1, 4))):
-        op = draw(st.sampled_from(["flip", "cut", "delete", "insert", "repeat", "nest", "huge"]))
+        ops = ["flip", "cut", "delete", "insert", "repeat", "nest", "huge"]
+        op = draw(st.sampled_from(ops + (["value"] * 3 if kind in (".eaf", ".qdpx") else [])))
         at = draw(st.integers(0, len(data)))
-        if op == "flip" and data:
+        if op == "value":  # an XML attribute given a strange value
+            starts = [k + 2 for k in range(len(data) - 1) if data[k : k + 2] == b'="']
+            if starts:
+                begin = draw(st.sampled_from(starts))
+                end = data.find(b'"', begin)
+                data[begin : end if end >= 0 else begin] = draw(st.sampled_from(STRANGE_VALUES))
+        elif op == "flip" and data:
             data[min(at, len(data) - 1)] = draw(st.integers(0, 255))
         elif op == "cut":
             del data[at:]
@@ -528,3 +551,47 @@ def test_a_sample_stays_within_a_memory_bound(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.count("ok ") == len(paths)
     assert resource.RLIMIT_AS  # the bound is the child's address-space limit
+
+
+# -- offsets: the sparse map agrees with counting every character -------------------------------
+
+
+def _reference_starts(raw: str, reading: object) -> tuple[list[int], int]:
+    """Where each character of the normalised text starts, counted one character at a time."""
+    from mbtkg.sessions.text_offsets import Reading
+
+    assert isinstance(reading, Reading)
+    had_bom = raw.startswith("\ufeff")
+    raw = raw[1:] if had_bom else raw
+    unit = 1 if reading.bom_counted and had_bom else 0
+    starts, i = [], 0
+    while i < len(raw):
+        starts.append(unit)
+        if raw[i] == "\r" and raw[i + 1 : i + 2] == "\n":
+            unit += reading.crlf
+            i += 2
+            continue
+        unit += 2 if reading.unit.startswith("UTF-16") and ord(raw[i]) > 0xFFFF else 1
+        i += 1
+    return starts, unit
+
+
+@_settings(300)
+@given(
+    text=st.lists(
+        st.sampled_from(["a", " ", "\r", "\n", "\r\n", "é", "😀", "\U0001f9e0", "\ufeff"]),
+        max_size=40,
+    ).map("".join)
+)
+def test_offset_maps_agree_with_counting_each_character(text: str) -> None:
+    from mbtkg.sessions.text_offsets import OffsetMap, candidate_readings, decode_source
+
+    source = decode_source(text.encode("utf-8"))
+    for reading in candidate_readings(source):
+        omap = OffsetMap(source, reading)
+        starts, total = _reference_starts(text, reading)
+        assert omap.total == total
+        assert omap.length == len(source.text) == len(starts)
+        expected = {offset: k for k, offset in enumerate(starts)} | {total: len(starts)}
+        for offset in range(-1, total + 2):
+            assert omap.to_index(offset) == expected.get(offset), (reading, offset)
