@@ -595,3 +595,26 @@ def test_offset_maps_agree_with_counting_each_character(text: str) -> None:
         expected = {offset: k for k, offset in enumerate(starts)} | {total: len(starts)}
         for offset in range(-1, total + 2):
             assert omap.to_index(offset) == expected.get(offset), (reading, offset)
+
+
+@_settings(300)
+@given(
+    spans=st.lists(st.tuples(st.integers(0, 20), st.integers(0, 6), st.booleans()), max_size=12),
+    time=st.integers(-1, 28),
+)
+def test_elan_turns_found_by_time_agree_with_a_scan(
+    spans: list[tuple[int, int, bool]], time: int
+) -> None:
+    from mbtkg.sessions.eaf_reader import _TurnsByTime
+
+    turns = sorted((float(s), float(s + d), own) for s, d, own in spans)
+    expected = next(
+        (
+            k
+            for k, (start, end, own) in enumerate(turns, start=1)
+            if own and (start <= time < end or start == time)
+        ),
+        None,
+    )
+    finder = _TurnsByTime([(s, e) for s, e, _ in turns], [own for _, _, own in turns])
+    assert finder.find(float(time)) == expected
