@@ -6,6 +6,7 @@ Each test here is one input that used to end in a traceback, a hang or gigabytes
 
 from __future__ import annotations
 
+import random
 import re
 import struct
 import zipfile
@@ -317,3 +318,84 @@ def test_an_internal_error_exits_3_without_its_text(monkeypatch: pytest.MonkeyPa
     assert "internal error: ValueError in mbtkg/" in result.output
     assert "please report it" in result.output
     assert "secret" not in result.output
+
+
+# -- memory of a .qdpx import -----------------------------------------------------------------
+
+_MEASURE = """
+import resource, sys
+from mbtkg.sessions.qdpx_reader import read_qdpx
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+result = read_qdpx(sys.argv[1], mapping=None, skip_unmapped=True)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(len(result.sessions[0].turns), (after - before) * 1024)
+"""
+
+#: The documented bound (docs/importing.md): reading takes about 8 times the text; 12 leaves room.
+QDPX_MEMORY_MULTIPLE = 12
+
+
+def _large_qdpx(path: Path, lines: int) -> int:
+    """A project with one transcript of ``lines`` turns and a coded selection every fifth."""
+    words = [
+        "the",
+        "a",
+        "felt",
+        "when",
+        "she",
+        "said",
+        "I",
+        "think",
+        "maybe",
+        "you",
+        "that",
+        "was",
+        "angry",
+        "sad",
+        "it",
+        "because",
+    ]
+    rnd = random.Random(0)  # varied text: a repeated line would look like a zip bomb
+    text_lines, selections, position = [], [], 0
+    for k in range(lines):
+        line = f"{'TP'[k % 2]}: " + " ".join(rnd.choice(words) for _ in range(40))
+        if k % 5 == 0:
+            selections.append(
+                f'<PlainTextSelection guid="e{k:07d}-0000-4000-8000-000000000001" '
+                f'startPosition="{position + 3}" endPosition="{position + 6}">'
+                f'<Coding guid="f{k:07d}-0000-4000-8000-000000000001">'
+                '<CodeRef targetGUID="c0000000-0000-4000-8000-000000000001"/></Coding>'
+                "</PlainTextSelection>"
+            )
+        text_lines.append(line)
+        position += len(line) + 1
+    text = "\n".join(text_lines).encode()
+    qde = (
+        '<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="b">'
+        '<CodeBook><Codes><Code guid="c0000000-0000-4000-8000-000000000001" name="x"/></Codes>'
+        '</CodeBook><Sources><TextSource guid="d0000000-0000-4000-8000-000000000001" name="big" '
+        f'plainTextPath="internal://big.txt">{"".join(selections)}</TextSource></Sources></Project>'
+    )
+    _qdpx(path, {"project.qde": qde.encode(), "sources/big.txt": text})
+    return len(text)
+
+
+def test_reading_a_large_qdpx_takes_a_bounded_multiple_of_its_text(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    size = _large_qdpx(tmp_path / "big.qdpx", 20_000)  # about 4 MB of text
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(tmp_path / "big.qdpx")],
+        capture_output=True, text=True, check=False, env=env, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    turns, grown = map(int, result.stdout.split())
+    assert turns == 20_000
+    assert grown < QDPX_MEMORY_MULTIPLE * size, f"{grown / size:.1f} times the text"
