@@ -15,6 +15,7 @@ from decimal import Decimal
 import pyoxigraph as ox
 
 from .. import vocab
+from ..input_limits import check_session_sizes
 from .model import ROLES, SETTINGS, Session
 
 
@@ -182,6 +183,7 @@ def session_to_rdf(session: Session) -> SessionGraph:
     >>> len(session_to_rdf(Session(id="s1", source="s1.yaml")).quads) > 0
     True
     """
+    check_session_sizes(session)
     sid = session.id
     graph_iri = vocab.session_iri(sid)
     g = _iri(graph_iri)
