@@ -94,7 +94,8 @@ class Workspace:
         if not isinstance(name, str) or not name or len(name) > 255 or "\x00" in name:
             raise OutsideFolder("a file must be named by its path inside the folder")
         pure = PurePosixPath(name)
-        if "\\" in name or pure.is_absolute() or any(p in ("..", ".", "") for p in pure.parts):
+        raw_parts = name.split("/")
+        if "\\" in name or pure.is_absolute() or any(p in ("..", ".", "") for p in raw_parts):
             raise OutsideFolder(f"{name!r} is not a path inside the folder")
         if any(p.startswith(".") for p in pure.parts) or pure.suffix not in SUFFIXES:
             raise OutsideFolder(f"{name!r} is not a session file (*.yaml or *.yml) of the folder")
