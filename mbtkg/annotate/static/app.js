@@ -65,9 +65,9 @@
   async function openFile(name) {
     state.file = name;
     state.annotation = null;
-    $("conflict").hidden = true;
     const view = await api("GET", "/api/session?file=" + encodeURIComponent(name));
     show(view);
+    $("conflict").hidden = true;
     const first = state.view.session ? state.view.session.turns[0] : null;
     if (first) selectTurn(first.id);
   }
