@@ -259,3 +259,26 @@ def test_a_conflicting_edit_is_refused_and_the_page_offers_reload(
     after = path.read_text()
     line = "  - {id: a33, concept: mentalizing, turns: 3, annotator: A-1}\n"
     assert line in after and after.replace(line, "") == changed  # the other editor's line is kept
+
+
+def test_a_suggestion_is_never_accepted_for_another_turn(
+    browser: Any, app: Running, folder: Path
+) -> None:
+    """Regression: moving on and pressing a at once accepted the previous turn's suggestion."""
+    path = folder / FILE
+    before = path.read_text()
+    open_session(browser, app)
+    press(browser, "jj")  # turn 3
+    until(
+        browser,
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#suggestions li[data-iri]"),
+        "suggestions",
+    )
+    press(browser, "ja")  # turn 4, before its suggestions arrive
+    until(
+        browser,
+        lambda d: d.find_element(By.ID, "status").text == "no suggestion for this turn yet",
+        "said",
+    )
+    assert selected_turn(browser) == 4
+    assert path.read_text() == before

@@ -2,7 +2,6 @@
 // mbtkg annotate: the page. Session text is data: it is only ever set with textContent.
 (function () {
   const token = new URLSearchParams(location.search).get("token") || "";
-  history.replaceState(null, "", location.pathname); // keep the token out of sight and history
   const $ = (id) => document.getElementById(id);
   const state = {
     files: [], concepts: [], file: null, view: null, turn: null, annotation: null,
@@ -170,6 +169,8 @@
   function selectTurn(id) {
     state.turn = id;
     $("turn-number").textContent = id;
+    state.suggestions = []; // never accept the previous turn's suggestions on this one
+    $("suggestions").replaceChildren();
     markTurn();
     suggest();
   }
@@ -177,7 +178,7 @@
     for (const tr of document.querySelectorAll("#turn-body tr")) {
       const on = Number(tr.dataset.turn) === state.turn;
       tr.classList.toggle("selected", on);
-      if (on) tr.scrollIntoView({ block: "nearest" });
+      if (on) tr.scrollIntoView({ block: "center" });
     }
   }
   function moveTurn(step) {
@@ -270,7 +271,8 @@
   }
 
   async function accept(s) {
-    if (!s || state.turn === null) return;
+    if (state.turn === null) return;
+    if (!s) { status("no suggestion for this turn yet"); return; }
     await addAnnotation({ concept: s.label, turns: state.turn, annotator: $("annotator").value,
       suggested: state.suggester });
   }
