@@ -132,6 +132,7 @@
           if (a.id === state.annotation) chip.classList.add("active");
           chip.dataset.annotation = a.id;
           chip.title = `${a.id}: ${a.label}` + (a.confidence !== null ? ` (${a.confidence})` : "") +
+            Object.entries(a.relations).map(([k, v]) => ` ${k} ${v.join(", ")}`).join(";") +
             (a.suggested ? ` - suggested by ${a.suggested}` : "");
           chip.addEventListener("click", (ev) => { ev.stopPropagation(); editAnnotation(a.id); });
           lane.append(chip);
