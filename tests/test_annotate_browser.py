@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from annotate_process import Running, mbtkg_annotate
 
+from mbtkg.annotate.catalog import codable_concepts
 from mbtkg.fast_shacl.engine import FastValidator
 from mbtkg.resources import example_sessions
 from mbtkg.sessions.to_rdf import session_to_rdf
@@ -148,6 +149,13 @@ def test_open_a_session_and_move_with_keys(browser: Any, app: Running) -> None:
     lane = browser.find_element(By.CSS_SELECTOR, 'tr[data-turn="18"] td.lane[data-annotator="A-2"]')
     assert lane.find_element(By.CSS_SELECTOR, ".chip").text == "psychic equivalence"
     assert "Cohen's kappa" in browser.find_element(By.ID, "agreement").text
+    press(browser, "/")
+    browser.switch_to.active_element.send_keys("rewind")
+    until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#concept-results li.hl"), "results")
+    concept = next(c for c in codable_concepts() if c.label == "stop-rewind-explore")
+    card = browser.find_element(By.ID, "concept-card").text
+    assert browser.find_element(By.CSS_SELECTOR, "#concept-results li.hl").text == concept.label
+    assert concept.label in card and concept.definitions[0] in card and concept.curie in card
 
 
 def test_code_a_turn_and_the_yaml_changes_with_comments_kept(

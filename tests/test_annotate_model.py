@@ -66,3 +66,47 @@ def test_paraphrase_beats_word_overlap(ranker: ModelRanker) -> None:
     )
     lexical_rank = lexical.index(target.label) if target.label in lexical else len(lexical)
     assert model.index(target.label) <= lexical_rank
+
+
+def test_the_app_suggests_with_the_model_and_keeps_its_embeddings(tmp_path: object) -> None:
+    import shutil
+    from pathlib import Path
+
+    from mbtkg.annotate.server import App
+    from mbtkg.annotate.workspace import Workspace
+    from mbtkg.resources import example_sessions
+
+    folder = Path(str(tmp_path))
+    for p in example_sessions():
+        shutil.copy(p, folder / Path(p).name)
+    app = App(Workspace(folder), suggester=MODEL)
+    assert app.suggesters.available() == ["mbtkg-lexical", MODEL]
+    first = app.api_suggest({"file": "susan-12.yaml", "turn": 29})
+    ranker = app.suggesters._cached
+    second = app.api_suggest({"file": "susan-12.yaml", "turn": 29})
+    assert first == second and app.suggesters._cached is ranker
+    assert first["suggester"] == MODEL and len(first["suggestions"]) == 5  # type: ignore[index,arg-type]
+    labels = [s["label"] for s in first["suggestions"]]  # type: ignore[index,union-attr]
+    assert "stop-rewind-explore" in labels  # "Can I stop us for a second and rewind ...?"
+
+
+def test_the_documented_model_figures_are_the_measured_ones(ranker: ModelRanker) -> None:
+    """docs/suggestions.md, ontology-only row of the model (the slower row is left to the doc)."""
+    from test_annotate_suggest import documented
+
+    from mbtkg.annotate.evaluation import KS, score
+    from mbtkg.resources import example_sessions
+    from mbtkg.sessions import read_session
+
+    sessions = [read_session(p) for p in example_sessions()]
+    result = score(
+        MODEL,
+        lambda c, e: ModelRanker(c, e, model=ranker.model),
+        sessions,
+        with_session_examples=False,
+    )
+    turns, figures = documented("mbtkg-minilm", result.examples)
+    assert turns == result.turns
+    assert figures == [round(result.rate(k), 3) for k in KS]
+    _, lexical = documented("mbtkg-lexical", result.examples)
+    assert figures[2] > lexical[2]  # the docs say the model beats the baseline

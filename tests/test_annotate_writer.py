@@ -202,3 +202,28 @@ def test_a_malformed_suggested_value_is_named() -> None:
     )
     with pytest.raises(SessionReadError, match="'suggested' must name the software"):
         parse_yaml_session(text, "s.yaml")
+
+
+def test_saving_an_annotation_unchanged_keeps_its_quoting() -> None:
+    """The page sends every field on save; values that did not change are not rewritten."""
+    text = SUSAN.read_text().replace(
+        'quote: "Nobody actually wants me around."', "quote: 'Nobody actually wants me around.'"
+    )
+    b2 = next(a for a in parse_yaml_session(text, "s.yaml").annotations if a.id == "b2")
+    fields = {
+        "concept": b2.concept_name,
+        "turns": b2.start,
+        "annotator": b2.annotator,
+        "confidence": b2.confidence,
+        "quote": b2.quote,
+        "note": None,
+        "relations": None,
+    }
+    after, _ = apply_edit(text, "s.yaml", {"op": "update", "id": "b2", "fields": fields})
+    assert after == text
+    edit = {
+        "op": "update",
+        "id": "a15",
+        "fields": {"turns": [21, 27], "relations": {"repairs": ["a13"]}},
+    }
+    assert apply_edit(text, "s.yaml", edit)[0] == text

@@ -53,6 +53,7 @@ class Suggesters:
         self.workspace = workspace
         self.default = default
         self._model: Any = None
+        self._cached: tuple[str, Ranker] | None = None
         self._lock = threading.Lock()
 
     def available(self) -> list[str]:
@@ -85,12 +86,17 @@ class Suggesters:
         if name == LEXICAL:
             return LexicalRanker(concepts, extra)
         if name == MODEL:
+            # Embedding every concept text takes seconds: keep the ranker while the examples
+            # (the other files' codes) stay the same.
+            key = json.dumps(sorted(extra.items()))
             with self._lock:
                 if self._model is None:
                     from .suggest import load_model
 
                     self._model = load_model()
-                return ModelRanker(concepts, extra, model=self._model)
+                if self._cached is None or self._cached[0] != key:
+                    self._cached = (key, ModelRanker(concepts, extra, model=self._model))
+                return self._cached[1]
         raise Refused(
             HTTPStatus.BAD_REQUEST, f"unknown suggester {name!r} (expected {LEXICAL} or {MODEL})"
         )

@@ -231,12 +231,26 @@ def apply_edit(text: str, name: str, edit: Mapping[str, object]) -> tuple[str, s
             for key, value in fields.items():
                 if value is None:
                     item.pop(key, None)
-                else:
+                elif not _same(item.get(key), value):  # an unchanged value keeps its quoting
                     item[key] = value
         edited = target
     else:
         raise EditRefused(f"unknown edit {op!r} (expected add, update or remove)")
     return _dump(doc), edited
+
+
+def _same(old: object, new: object) -> bool:
+    if isinstance(old, dict) and isinstance(new, dict):
+        return set(old) == set(new) and all(_same(old[k], new[k]) for k in old)
+    if isinstance(old, list) or isinstance(new, list):
+        old_list = old if isinstance(old, list) else [old]
+        new_list = new if isinstance(new, list) else [new]
+        return old_list == new_list
+    return (
+        type(old) is type(new)
+        and old == new
+        or (isinstance(old, str) and isinstance(new, str) and str(old) == str(new))
+    )
 
 
 def _remove(items: Any, position: int) -> None:

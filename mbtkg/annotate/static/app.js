@@ -309,7 +309,7 @@
     const a = current();
     $("editing").textContent = a ? a.id : "-";
     const set = (id, v) => { $(id).value = v === null || v === undefined ? "" : v; };
-    set("ed-concept", a && a.label); set("ed-first", a && a.start); set("ed-last", a && a.end);
+    set("ed-concept", a && a.concept); set("ed-first", a && a.start); set("ed-last", a && a.end);
     set("ed-annotator", a && a.annotator); set("ed-confidence", a && a.confidence);
     set("ed-quote", a && a.quote); set("ed-note", a && a.note);
     set("ed-relations", a ? Object.entries(a.relations).map(([k, v]) => `${k}: ${v.join(", ")}`).join("; ") : "");
@@ -325,6 +325,7 @@
     }
     const confidence = $("ed-confidence").value === "" ? null : Number($("ed-confidence").value);
     return {
+      concept: text("ed-concept"),
       turns: first === last ? first : [first, last], annotator: text("ed-annotator"), confidence,
       quote: text("ed-quote"), note: text("ed-note"),
       relations: Object.keys(relations).length ? relations : null,
@@ -368,6 +369,8 @@
     try {
       const [, concepts] = await Promise.all([loadFiles(), api("GET", "/api/concepts")]);
       state.concepts = concepts.concepts;
+      const labels = $("concept-labels");
+      for (const c of state.concepts) labels.append(new Option(c.label));
       document.body.dataset.ready = "1";
       status(`${state.files.length} session file(s), ${state.concepts.length} concepts`);
     } catch (e) { status("cannot start: " + e.message); }
