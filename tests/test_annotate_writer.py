@@ -18,6 +18,7 @@ from mbtkg.annotate.yaml_edit import EditConflict, EditRefused, FileWriter, appl
 from mbtkg.resources import example_sessions
 from mbtkg.sessions.to_rdf import session_to_rdf
 from mbtkg.sessions.yaml_reader import SessionReadError, parse_yaml_session
+from mbtkg.validate import validate_graphs
 
 SUSAN = next(Path(p) for p in example_sessions() if Path(p).name == "susan-12.yaml")
 
@@ -194,6 +195,9 @@ def test_an_accepted_suggestion_is_recorded_as_prov() -> None:
         f"ASK {{ GRAPH ?g {{ ?a <{vocab.PROV}wasGeneratedBy> ?x FILTER (?a != <{ann}>) }} }}"
     )
     assert not bool(others)  # annotations made unaided carry no suggestion
+    graph = session_to_rdf(session)
+    assert validate_graphs([graph]).conforms  # pySHACL, with mbtsh:Annotation-suggestion
+    assert validate_graphs([graph], engine="fast").conforms
 
 
 def test_a_malformed_suggested_value_is_named() -> None:
