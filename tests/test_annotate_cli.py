@@ -45,3 +45,15 @@ def test_suggestions_measure_prints_the_table() -> None:
     assert result.exit_code == 0, result.output
     assert "6 sessions, leave-one-session-out" in result.output
     assert "| mbtkg-lexical (BM25) | ontology + other sessions | 157 |" in result.output
+
+
+def test_a_taken_port_is_an_input_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["annotate", str(tmp_path), "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"cannot listen on port {port}" in result.output

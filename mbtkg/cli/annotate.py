@@ -28,12 +28,19 @@ def annotate(folder: str, port: int, suggester: str) -> None:
     """Code the session files of FOLDER in the browser (loopback only; needs the printed URL)."""
     from ..annotate.server import App, make_server, url_of
     from ..annotate.workspace import Workspace
+    from ..errors import InputError
 
+    try:
+        import ruamel.yaml  # noqa: F401 - the writer's library, checked before the page opens
+    except ImportError:
+        raise InputError(
+            "mbtkg annotate writes with ruamel.yaml: pip install 'mbtkg[annotate]'"
+        ) from None
     app = App(Workspace(folder), suggester=suggester)
     try:
         server = make_server(app, port=port)
     except OSError as exc:
-        raise click.ClickException(
+        raise InputError(
             f"cannot listen on port {port} ({exc.strerror or exc}); choose another --port"
         ) from None
     click.echo(
