@@ -280,6 +280,10 @@ def _annotation(g: _Graph, node: str, body: str, index: ConceptIndex, source: st
             relations.append(
                 Relation(pred, index.relation_labels[pred], _tail(obj.value, "occurrence"))
             )
+    suggested = None
+    for activity in g.iris(node, vocab.PROV + "wasGeneratedBy"):
+        for program in g.iris(activity, vocab.PROV + "wasAssociatedWith"):
+            suggested = g.text(program, vocab.RDFS + "label") or suggested
     return Annotation(
         id=aid,
         concept_iri=types[0] if types else None,
@@ -295,6 +299,7 @@ def _annotation(g: _Graph, node: str, body: str, index: ConceptIndex, source: st
         relations=tuple(sorted(relations, key=lambda r: (r.name, r.target))),
         text_start=position[0] if position else None,
         text_end=position[1] if position else None,
+        suggested=suggested,
     )
 
 

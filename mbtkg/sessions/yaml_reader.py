@@ -36,6 +36,7 @@ _ANNOTATION_KEYS = (
     "confidence",
     "relations",
     "note",
+    "suggested",
 )
 
 
@@ -607,6 +608,16 @@ class _Reader:
             quote = item.get("quote")
             relations = self._relations(item)
             annotator = item.get("annotator")
+            suggested = item.get("suggested")
+            if suggested is not None and (
+                not isinstance(suggested, str) or not ID_PATTERN.match(suggested)
+            ):
+                self.problem(
+                    "'suggested' must name the software that suggested the coding, like "
+                    f"mbtkg-lexical (letters, digits, '.', '_', '-'), found {suggested!r}",
+                    self._line(item, "suggested"),
+                )
+                suggested = None
             if aid is None or not self._unique(seen, aid, line, "annotation"):
                 continue
             out.append(
@@ -622,6 +633,7 @@ class _Reader:
                     note=None if item.get("note") is None else str(item.get("note")),
                     relations=relations,
                     line=line,
+                    suggested=suggested,
                 )
             )
         return tuple(out)
