@@ -101,12 +101,13 @@ _REQUIRED = {
 }
 
 
-def _values(subject: str, predicate: str) -> list[ox.Term]:
-    return [
-        q.object
-        for q in default_ontology_quads()
-        if q.subject == ox.NamedNode(subject) and q.predicate.value == predicate
-    ]
+def _values(subject: str, predicate: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
+    out: list[ox.NamedNode | ox.BlankNode | ox.Literal] = []
+    for q in default_ontology_quads():
+        if q.subject == ox.NamedNode(subject) and q.predicate.value == predicate:
+            assert not isinstance(q.object, ox.Triple)  # the ontology has no RDF-star
+            out.append(q.object)
+    return out
 
 
 @pytest.mark.parametrize(("item", "name"), INVENTORY, ids=[i for i, _ in INVENTORY])
