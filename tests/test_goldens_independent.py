@@ -35,8 +35,7 @@ NOT_BY_RDFLIB = {
     # group (a LeftJoin condition in SPARQL's algebra) and then misses the intervention join:
     # it answers 9 rows without interventions. Checked in Python below.
     "prementalizing-to-mentalizing": "rdflib evaluates a FILTER inside OPTIONAL wrongly",
-    # rdflib takes minutes (nested subqueries over every pair of codes). Not yet checked
-    # independently: only its Virtuoso answer is compared with Oxigraph's (test_store_contract).
+    # rdflib takes minutes (nested subqueries over every pair of codes). Checked in Python below.
     "annotator-disagreements": "rdflib takes minutes on it",
 }
 RDFLIB_GOLDENS = sorted(p.stem for p in GOLDEN.glob("*.json") if p.stem not in NOT_BY_RDFLIB)
@@ -156,3 +155,41 @@ def test_prementalizing_to_mentalizing_from_the_session_files() -> None:
                 )
     assert sorted(map(repr, expected)) == sorted(map(repr, golden["rows"]))
     assert len(expected) == 8 and all(r["intervention"] for r in expected)
+
+
+def test_annotator_disagreements_from_the_session_files() -> None:
+    """The query's meaning (see its comments), computed from the session model directly."""
+    golden = _golden("annotator-disagreements")
+    assert golden["params"] == {}
+    index = default_index()
+    roots = {
+        "mentalizing": (vocab.MBT + "Mentalizing", vocab.MBT + "PrementalizingMode"),
+        "intervention": (vocab.MBT + "Intervention",),
+        "rupture": (vocab.MBT + "Rupture",),
+    }
+
+    def families(code: Code) -> set[str]:
+        lineage = {code.concept} | index.ancestors(code.concept)
+        return {f for f, rs in roots.items() if lineage & set(rs)}
+
+    expected: list[tuple[Any, ...]] = []
+    for path in example_sessions():
+        session_id, codes = _codes(path)
+        coders = sorted({c.coder for c in codes})
+        turns = sorted({t for c in codes for t in range(c.start, c.end + 1)})
+        for family in roots:
+            mine = [c for c in codes if family in families(c)]
+            for a in coders:
+                for b in (b for b in coders if a < b):
+                    for turn in turns:
+                        on_a = [c for c in mine if c.coder == a and c.start <= turn <= c.end]
+                        on_b = [c for c in mine if c.coder == b and c.start <= turn <= c.end]
+                        only_a = [c for c in on_a if c.concept not in {x.concept for x in on_b}]
+                        only_b = [c for c in on_b if c.concept not in {x.concept for x in on_a}]
+                        for x in only_a:
+                            for y in only_b:
+                                row = (session_id, turn, family, a, index.label(x.concept), b)
+                                expected.append((*row, index.label(y.concept)))
+    columns = golden["columns"]
+    assert sorted(expected) == sorted(tuple(r[c] for c in columns) for r in golden["rows"])
+    assert len(expected) == 8
