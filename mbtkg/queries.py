@@ -244,8 +244,8 @@ def _parse_cached(name: str, _mtime_ns: int, _size: int) -> CompetencyQuery:
 def list_queries() -> list[CompetencyQuery]:
     """The bundled competency queries, sorted by name.
 
-    >>> [q.name for q in list_queries()][:1]  # doctest: +SKIP
-    ['concept-definition']
+    >>> "concept-definition" in [q.name for q in list_queries()]
+    True
     """
     return [parse_query_file(p) for p in sorted(resource_dir("queries").glob("*.rq"))]
 

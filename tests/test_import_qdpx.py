@@ -160,6 +160,7 @@ def test_nvivo_like_offsets_are_utf16_crlf2_and_quotes_exact(
         ("and maybe still are.", 3, 4),  # spans two turns: the quote is the part in the first
     ]
     for a in s.annotations:
+        assert a.start is not None
         turn = s.turns[a.start - 1]
         assert turn.text is not None and a.text_start is not None and a.text_end is not None
         assert turn.text[a.text_start : a.text_end] == a.quote
@@ -297,7 +298,8 @@ def test_suggest_mapping_writes_exact_matches(tmp_path: Path) -> None:
     assert "  not-knowing stance: not-knowing stance  # exact match" in text
     assert "Shut down" in text
     mapping = load_mapping(out)  # a suggested file loads as it is
-    assert mapping.entries["not-knowing stance"].endswith("#NotKnowingStance")
+    entry = mapping.entries["not-knowing stance"]
+    assert entry is not None and entry.endswith("#NotKnowingStance")
 
 
 # ----------------------------------------------------------------------------- bad input
