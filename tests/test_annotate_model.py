@@ -85,8 +85,8 @@ def test_the_app_suggests_with_the_model_and_keeps_its_embeddings(tmp_path: obje
     ranker = app.suggesters._cached
     second = app.api_suggest({"file": "susan-12.yaml", "turn": 29})
     assert first == second and app.suggesters._cached is ranker
-    assert first["suggester"] == MODEL and len(first["suggestions"]) == 5  # type: ignore[index,arg-type]
-    labels = [s["label"] for s in first["suggestions"]]  # type: ignore[index,union-attr]
+    assert first["suggester"] == MODEL and len(first["suggestions"]) == 5  # type: ignore[index]
+    labels = [s["label"] for s in first["suggestions"]]  # type: ignore[index]
     assert "stop-rewind-explore" in labels  # "Can I stop us for a second and rewind ...?"
 
 

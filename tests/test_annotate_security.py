@@ -146,7 +146,7 @@ def test_the_own_origin_may_write(app: Running, place: Path) -> None:
     target = place / "sessions" / "noor-02.yaml"
     before = target.read_text()
     version = session_version(app, "noor-02.yaml")
-    edit = {"file": "noor-02.yaml", "version": version, "op": "add"}
+    edit: dict[str, object] = {"file": "noor-02.yaml", "version": version, "op": "add"}
     edit["fields"] = {"concept": "mentalizing", "turns": 2, "annotator": "A-1"}
     status, answer = request(
         app, "POST", "/api/edit", edit, headers={"Origin": f"http://127.0.0.1:{app.port}"}
@@ -184,7 +184,7 @@ def test_a_path_outside_the_folder_is_refused(app: Running, place: Path, name: s
     status, answer = request(app, "GET", "/api/session?" + _query(name))
     assert 400 <= status < 500, answer
     assert "version" not in answer
-    edit = {"file": name, "version": digest(place / "outside.yaml"), "op": "add"}
+    edit: dict[str, object] = {"file": name, "version": digest(place / "outside.yaml"), "op": "add"}
     edit["fields"] = {"concept": "mentalizing", "turns": 3, "annotator": "A-1"}
     status, answer = request(app, "POST", "/api/edit", edit)
     assert 400 <= status < 500, answer
@@ -202,7 +202,9 @@ def _query(name: str) -> str:
 def test_only_session_files_are_listed(app: Running) -> None:
     status, answer = request(app, "GET", "/api/files")
     assert status == 200
-    files = [f["file"] for f in answer["files"]]  # type: ignore[index]
+    listed = answer["files"]
+    assert isinstance(listed, list)
+    files = [f["file"] for f in listed]
     assert files == sorted(Path(p).name for p in example_sessions())
 
 

@@ -18,7 +18,7 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "suggestions.md"
 
 
 @pytest.fixture(scope="module")
-def sessions() -> list:  # type: ignore[type-arg]
+def sessions() -> list:
     return [read_session(p) for p in example_sessions()]
 
 
@@ -63,7 +63,7 @@ def test_the_query_weights_the_turn_over_its_neighbours() -> None:
     assert turn_query(["a", "b", "c", "d"], 2) == [("c", 1.0), ("b", 0.5), ("d", 0.5)]
 
 
-def test_a_scored_session_never_lends_its_own_codes(sessions: list) -> None:  # type: ignore[type-arg]
+def test_a_scored_session_never_lends_its_own_codes(sessions: list) -> None:
     """The ranker built to score a session has examples from the other sessions only."""
     seen: list[set[str]] = []
 
@@ -80,7 +80,7 @@ def test_a_scored_session_never_lends_its_own_codes(sessions: list) -> None:  # 
         assert own and not own & texts
 
 
-def test_gold_codes_cover_every_turn_of_a_span(sessions: list) -> None:  # type: ignore[type-arg]
+def test_gold_codes_cover_every_turn_of_a_span(sessions: list) -> None:
     susan = next(s for s in sessions if s.id == "susan-12")
     gold = gold_codes(susan)
     repair = next(c.iri for c in codable_concepts() if c.label == "repair")
@@ -100,7 +100,7 @@ def documented(ranker: str, examples: str) -> tuple[int, list[float]]:
 @pytest.mark.parametrize("examples", [False, True])
 def test_the_documented_baseline_figures_are_the_measured_ones(
     sessions: list, examples: bool
-) -> None:  # type: ignore[type-arg]
+) -> None:
     result = score(
         "lexical", lambda c, e: LexicalRanker(c, e), sessions, with_session_examples=examples
     )
@@ -110,7 +110,7 @@ def test_the_documented_baseline_figures_are_the_measured_ones(
     assert result.rate(5) > chance(sessions)[5]
 
 
-def test_the_documented_chance_figures_are_right(sessions: list) -> None:  # type: ignore[type-arg]
+def test_the_documented_chance_figures_are_right(sessions: list) -> None:
     row = next(line for line in DOC.read_text().splitlines() if line.startswith("| random"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert [float(x) for x in cells[3:6]] == [round(chance(sessions)[k], 3) for k in KS]

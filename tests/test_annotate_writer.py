@@ -179,15 +179,15 @@ def test_an_accepted_suggestion_is_recorded_as_prov() -> None:
     store = ox.Store()
     store.extend(session_to_rdf(session).quads)
     ann = vocab.annotation_iri(session.id, new_id)
-    rows = list(
-        store.query(
-            f"""PREFIX prov: <{vocab.PROV}>
+    solutions = store.query(
+        f"""PREFIX prov: <{vocab.PROV}>
             SELECT ?label ?creator WHERE {{ GRAPH ?g {{
               <{ann}> prov:wasGeneratedBy ?activity ; <{vocab.DCTERMS}creator> ?creator .
               ?activity a prov:Activity ; prov:wasAssociatedWith ?agent .
               ?agent a prov:SoftwareAgent ; <{vocab.RDFS}label> ?label }} }}"""
-        )
     )
+    assert isinstance(solutions, ox.QuerySolutions)
+    rows = list(solutions)
     assert [(r["label"].value, r["creator"].value) for r in rows] == [
         ("mbtkg-lexical", vocab.annotator_iri("A-2"))
     ]

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import yaml
 from conftest import FIXTURES, ROOT
@@ -62,6 +63,12 @@ def _settings(examples: int) -> Callable[[Callable[..., None]], Callable[..., No
 # -- seeds: real files --------------------------------------------------------------------------
 
 
+def _serialized(triples: list[ox.Triple], fmt: ox.RdfFormat) -> bytes:
+    data = ox.serialize(triples, format=fmt)
+    assert data is not None  # no output file given, so the bytes are returned
+    return data
+
+
 def _qdpx_bytes(folder: Path) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -75,7 +82,6 @@ def _seeds() -> dict[str, list[bytes]]:
     examples = example_sessions()
     session = read_session(examples[0])
     nquads = session_to_rdf(session).nquads
-    import pyoxigraph as ox
 
     triples = [
         ox.Triple(q.subject, q.predicate, q.object)
@@ -87,8 +93,8 @@ def _seeds() -> dict[str, list[bytes]]:
         ".csv": [(FIXTURES / "csv" / n).read_bytes() for n in ("turns.csv", "turns-wide.csv")],
         ".eaf": [(FIXTURES / "eaf" / "two-speakers.eaf").read_bytes()],
         ".qdpx": [_qdpx_bytes(FIXTURES / "qdpx" / "atlas-like")],
-        ".jsonld": [ox.serialize(triples, format=ox.RdfFormat.JSON_LD)],
-        ".ttl": [ox.serialize(triples, format=ox.RdfFormat.TURTLE)],
+        ".jsonld": [_serialized(triples, ox.RdfFormat.JSON_LD)],
+        ".ttl": [_serialized(triples, ox.RdfFormat.TURTLE)],
     }
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import rdflib
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from mbtkg.cli import main
 from mbtkg.errors import SheetError
@@ -50,7 +50,7 @@ def _edit(rows: list[list[str]], iri: str, column: str, value: str) -> int:
     raise AssertionError(f"no row for {iri}")
 
 
-def _import(sheet: Path, folder: Path, *extra: str) -> object:
+def _import(sheet: Path, folder: Path, *extra: str) -> Result:
     return CliRunner().invoke(
         main, ["ontology", "sheet", "import", str(sheet), "--ontology", str(folder), *extra]
     )
