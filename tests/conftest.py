@@ -16,7 +16,6 @@ from mbtkg.stores import Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SHARED = ROOT.parent / "shared"
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +44,7 @@ def example_store() -> Store:
 
 #: Skip reasons CI accepts (regular expression -> why the skip is right even on CI). Every
 #: other skip fails the run when ``CI`` is set: CI installs Java (HermiT), Virtuoso, the
-#: oxigraph server, Chromium and every test extra, and has ``../shared`` beside the checkout,
+#: oxigraph server, Chromium and every test extra (the suggestion model too: .ci/run installs it),
 #: so a test that skips there has lost what it tests.
 ALLOWED_SKIPS_ON_CI: dict[str, str] = {}
 
