@@ -115,3 +115,20 @@ def test_the_documented_chance_figures_are_right(sessions: list) -> None:
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert [float(x) for x in cells[3:6]] == [round(chance(sessions)[k], 3) for k in KS]
     assert re.search(r"model (beats|does not beat) the baseline", DOC.read_text())
+
+
+def test_the_picker_groups_concepts_by_their_ontology_branch() -> None:
+    from mbtkg.annotate.catalog import codable_concepts
+
+    group = {c.label: c.group for c in codable_concepts()}
+    assert group["psychic equivalence"] == "non-mentalizing"
+    assert group["hypermentalizing"] == "non-mentalizing"
+    assert group["empathic validation"] == "intervention"
+    assert group["withdrawal rupture"] == "relational phenomenon"
+    assert group["epistemic trust"] == "epistemic stance"
+    assert group["reported self-harm"] == "report of an event in talk"
+    # Every concept sits in a branch of the ontology; none is left in a catch-all group.
+    assert "other" not in group.values()
+    # Groups come in order, so the picker shows each group's heading once.
+    order = [c.group for c in codable_concepts()]
+    assert order == sorted(order)

@@ -15,6 +15,9 @@ from ..concepts import compact, default_index, default_ontology_quads
 from ..validate import quads_to_rdflib
 
 CODABLE_ROOT = vocab.MBT + "SessionPhenomenon"
+#: A branch so broad that the picker groups by its children instead (most codable concepts are
+#: mental-state occurrences).
+_WIDE_BRANCHES = frozenset({vocab.MBT + "MentalStateOccurrence"})
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,8 @@ class Concept:
     iri: str
     curie: str
     label: str
-    family: str
+    family: str  # the analysis family (colours, as in the timeline)
+    group: str  # the ontology branch the picker lists it under
     synonyms: tuple[str, ...]
     definitions: tuple[str, ...]
     examples: tuple[str, ...]
@@ -37,6 +41,7 @@ class Concept:
             "curie": self.curie,
             "label": self.label,
             "family": self.family,
+            "group": self.group,
             "synonyms": list(self.synonyms),
             "definitions": list(self.definitions),
             "examples": list(self.examples),
@@ -61,13 +66,32 @@ def codable_concepts() -> tuple[Concept, ...]:
                 curie=compact(iri),
                 label=label,
                 family=family_of(frozenset(ancestors | {iri})),
+                group=_group(iri),
                 synonyms=card.synonyms,
                 definitions=card.definitions,
                 examples=card.examples,
                 sources=tuple(c.text for c in card.sources),
             )
         )
-    return tuple(sorted(out, key=lambda c: (c.family, c.label.lower())))
+    return tuple(sorted(out, key=lambda c: (c.group, c.label.lower())))
+
+
+def _branch(iri: str, root: str) -> str:
+    """The child of ``root`` that ``iri`` falls under (itself, if it is one); by label on a tie."""
+    index = default_index()
+    lineage = index.ancestors(iri) | {iri}
+    children = [a for a in lineage if root in index.parents.get(a, ())]
+    return min(children, key=lambda a: index.labels.get(a, a)) if children else root
+
+
+def _group(iri: str) -> str:
+    """The picker's group of a concept: its branch under SessionPhenomenon, one level deeper
+    where that branch is very wide (mental-state occurrences), named by the branch's label."""
+    index = default_index()
+    branch = _branch(iri, CODABLE_ROOT)
+    if branch in _WIDE_BRANCHES and branch != iri:
+        branch = _branch(iri, branch)
+    return index.labels.get(branch, compact(branch))
 
 
 def concept_by_name(name: str) -> Concept | None:

@@ -202,16 +202,16 @@
       else if (c.definitions.some((d) => d.toLowerCase().includes(q))) score = 1;
       if (score) scored.push([score, c]);
     }
-    scored.sort((x, y) => y[0] - x[0] || x[1].family.localeCompare(y[1].family) || x[1].label.localeCompare(y[1].label));
+    scored.sort((x, y) => y[0] - x[0] || x[1].group.localeCompare(y[1].group) || x[1].label.localeCompare(y[1].label));
     return scored.map((x) => x[1]);
   }
 
   function renderResults() {
     const list = $("concept-results");
     list.replaceChildren();
-    let family = null;
+    let group = null;
     state.results.forEach((c, i) => {
-      if (c.family !== family) { family = c.family; list.append(el("li", family, "family")); }
+      if (c.group !== group) { group = c.group; list.append(el("li", group, "family")); }
       const li = el("li", c.label, i === state.hl ? "hl" : "");
       li.dataset.iri = c.iri;
       li.setAttribute("role", "option");
@@ -228,7 +228,7 @@
     const card = $("concept-card");
     card.replaceChildren();
     if (!c) return;
-    card.append(el("strong", c.label), el("span", `  ${c.curie} (${c.family})`));
+    card.append(el("strong", c.label), el("span", `  ${c.curie} (${c.group})`));
     for (const d of c.definitions) card.append(el("p", d));
     if (c.synonyms.length) card.append(el("p", "also: " + c.synonyms.join(", ")));
     for (const x of c.examples.slice(0, 1)) card.append(el("p", "example: " + x));
