@@ -22,20 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..sessions.yaml_reader import ANNOTATION_KEYS
 from .workspace import Workspace, check_text, version_of
 
-#: The fields of an annotation the page may set, in the order the format documents them.
-FIELDS = (
-    "id",
-    "concept",
-    "turns",
-    "quote",
-    "annotator",
-    "confidence",
-    "relations",
-    "note",
-    "suggested",
-)
+#: The fields of an annotation the page may set: every field the format has.
+FIELDS = ANNOTATION_KEYS
 _MAX_TEXT = 10_000
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 

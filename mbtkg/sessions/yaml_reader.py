@@ -27,7 +27,8 @@ _SESSION_KEYS = ("id", "date", "number", "setting")
 _PARTICIPANT_KEYS = ("id", "role")
 _ANNOTATOR_KEYS = ("id",)
 _TURN_KEYS = ("id", "speaker", "text", "start", "end")
-_ANNOTATION_KEYS = (
+#: The fields of an annotation, in the order the format documents them.
+ANNOTATION_KEYS = (
     "id",
     "concept",
     "turns",
@@ -580,7 +581,7 @@ class _Reader:
         out: list[Annotation] = []
         seen: dict[str, int] = {}
         for item, line in self._list(data, "annotations", required=False):
-            self._keys(item, _ANNOTATION_KEYS, "an annotation")
+            self._keys(item, ANNOTATION_KEYS, "an annotation")
             aid = self._id(item, "an annotation")
             concept_name = item.get("concept")
             concept_iri = None
