@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from annotate_process import Running, mbtkg_annotate
+from example_session_facts import counts, next_annotation_id
 
 from mbtkg.annotate.catalog import codable_concepts
 from mbtkg.fast_shacl.engine import FastValidator
@@ -130,10 +131,10 @@ def code_with(driver: Any, query: str) -> None:
     until(driver, lambda d: d.find_element(By.ID, "status").text != before, "the edit answered")
 
 
-def test_open_a_session_and_move_with_keys(browser: Any, app: Running) -> None:
+def test_open_a_session_and_move_with_keys(browser: Any, app: Running, folder: Path) -> None:
     open_session(browser, app)
     rows = browser.find_elements(By.CSS_SELECTOR, "#turn-body tr")
-    assert len(rows) == 50
+    assert len(rows) == counts(folder / FILE)[0]
     heads = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#turn-head th")]
     assert heads == ["#", "SPEAKER", "TEXT", "A-1", "A-2"] or heads == [
         "#",
@@ -163,19 +164,20 @@ def test_code_a_turn_and_the_yaml_changes_with_comments_kept(
 ) -> None:
     path = folder / FILE
     before = path.read_text()
+    new = next_annotation_id(path, "A-1")
     open_session(browser, app)
     press(browser, "jj")  # turn 3
     code_with(browser, "not-knowing")
     after = path.read_text()
     assert after.startswith(before), "everything before the new line is kept byte for byte"
     added = after[len(before) :]
-    assert added == "  - {id: a33, concept: not-knowing stance, turns: 3, annotator: A-1}\n"
+    assert added == f"  - {{id: {new}, concept: not-knowing stance, turns: 3, annotator: A-1}}\n"
     assert (
         after.splitlines()[0] == "# Fictional session written for mbtkg. Not real patient material."
     )
     chip = browser.find_element(
         By.CSS_SELECTOR,
-        'tr[data-turn="3"] td.lane[data-annotator="A-1"] .chip[data-annotation="a33"]',
+        f'tr[data-turn="3"] td.lane[data-annotator="A-1"] .chip[data-annotation="{new}"]',
     )
     assert chip.text == "not-knowing stance"
 
@@ -190,10 +192,13 @@ def test_a_violation_appears_at_its_turn_and_disappears(
     browser: Any, app: Running, folder: Path
 ) -> None:
     path = folder / FILE
+    new = next_annotation_id(path, "A-1")
     open_session(browser, app)
     press(browser, "jjjj")  # turn 5
     code_with(browser, "clarification")
-    browser.find_element(By.CSS_SELECTOR, 'tr[data-turn="5"] .chip[data-annotation="a33"]').click()
+    browser.find_element(
+        By.CSS_SELECTOR, f'tr[data-turn="5"] .chip[data-annotation="{new}"]'
+    ).click()
     quote = browser.find_element(By.ID, "ed-quote")
     quote.send_keys("words nobody said")
     browser.find_element(By.ID, "save").click()
@@ -223,6 +228,7 @@ def test_a_violation_appears_at_its_turn_and_disappears(
 
 def test_accept_a_suggestion(browser: Any, app: Running, folder: Path) -> None:
     path = folder / FILE
+    new = next_annotation_id(path, "A-1")
     open_session(browser, app)
     press(browser, "jj")  # turn 3
     until(
@@ -239,11 +245,11 @@ def test_accept_a_suggestion(browser: Any, app: Running, folder: Path) -> None:
     line = annotation_lines(path)[-1]
     assert (
         line
-        == f"  - {{id: a33, concept: {first}, turns: 3, annotator: A-1, suggested: mbtkg-lexical}}"
+        == f"  - {{id: {new}, concept: {first}, turns: 3, annotator: A-1, suggested: mbtkg-lexical}}"
     )
     until(
         browser,
-        lambda d: d.find_elements(By.CSS_SELECTOR, '.chip.suggested[data-annotation="a33"]'),
+        lambda d: d.find_elements(By.CSS_SELECTOR, f'.chip.suggested[data-annotation="{new}"]'),
         "chip",
     )
 
@@ -252,6 +258,7 @@ def test_a_conflicting_edit_is_refused_and_the_page_offers_reload(
     browser: Any, app: Running, folder: Path
 ) -> None:
     path = folder / FILE
+    new = next_annotation_id(path, "A-1")
     open_session(browser, app)
     changed = path.read_text() + "# changed in another editor\n"
     path.write_text(changed)
@@ -265,7 +272,7 @@ def test_a_conflicting_edit_is_refused_and_the_page_offers_reload(
     press(browser, "jj")
     code_with(browser, "mentalizing")
     after = path.read_text()
-    line = "  - {id: a33, concept: mentalizing, turns: 3, annotator: A-1}\n"
+    line = f"  - {{id: {new}, concept: mentalizing, turns: 3, annotator: A-1}}\n"
     assert line in after and after.replace(line, "") == changed  # the other editor's line is kept
 
 
@@ -290,3 +297,35 @@ def test_a_suggestion_is_never_accepted_for_another_turn(
     )
     assert selected_turn(browser) == 4
     assert path.read_text() == before
+
+
+def test_the_picker_shows_each_branch_heading_once(browser: Any, app: Running) -> None:
+    """Regression: results sorted by match alone split a branch under several headings."""
+    open_session(browser, app)
+    press(browser, "/")
+    browser.switch_to.active_element.send_keys("mental")
+    until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#concept-results li.hl"), "results")
+    items = [
+        (li.get_attribute("class"), li.get_attribute("textContent"))
+        for li in browser.find_elements(By.CSS_SELECTOR, "#concept-results li")
+    ]
+    headings = [text for kind, text in items if kind == "family"]
+    assert len(headings) == len(set(headings)) > 1
+    group = {c.label: c.group for c in codable_concepts()}
+    under = None
+    listed = []
+    for kind, text in items:
+        if kind == "family":
+            under = text
+        else:
+            assert group[text] == under, f"{text} listed under {under}, its branch is {group[text]}"
+            listed.append(text)
+    expected = {
+        c.label
+        for c in codable_concepts()
+        if "mental" in c.label.lower()
+        or any("mental" in s.lower() for s in c.synonyms)
+        or any("mental" in d.lower() for d in c.definitions)
+    }
+    assert set(listed) == expected
+    assert listed[0].lower().startswith("mental")  # the best match is highlighted first

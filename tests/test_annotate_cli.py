@@ -9,6 +9,7 @@ from pathlib import Path
 
 from annotate_process import mbtkg_annotate
 from click.testing import CliRunner
+from example_session_facts import all_coded_turns, counts
 
 from mbtkg.cli import main
 from mbtkg.resources import example_sessions
@@ -30,7 +31,8 @@ def test_annotate_opens_on_the_example_sessions() -> None:
     assert [f["file"] for f in files] == sorted(Path(p).name for p in example_sessions())
     assert all(f["state"] == "ok" and f["problems"] == 0 for f in files)
     susan = next(f for f in files if f["file"] == "susan-12.yaml")
-    assert (susan["turns"], susan["annotations"], susan["annotators"]) == (50, 43, ["A-1", "A-2"])
+    expected = counts(folder / "susan-12.yaml")
+    assert (susan["turns"], susan["annotations"], susan["annotators"]) == expected
     assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()} == before
 
 
@@ -44,7 +46,8 @@ def test_suggestions_measure_prints_the_table() -> None:
     result = CliRunner().invoke(main, ["suggestions", "measure"])
     assert result.exit_code == 0, result.output
     assert "6 sessions, leave-one-session-out" in result.output
-    assert "| mbtkg-lexical (BM25) | ontology + other sessions | 157 |" in result.output
+    row = f"| mbtkg-lexical (BM25) | ontology + other sessions | {all_coded_turns()} |"
+    assert row in result.output
 
 
 def test_a_taken_port_is_an_input_error(tmp_path: Path) -> None:

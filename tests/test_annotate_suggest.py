@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from example_session_facts import all_coded_turns
 
 from mbtkg.annotate.catalog import Concept, codable_concepts
 from mbtkg.annotate.evaluation import KS, chance, gold_codes, score, session_examples
@@ -105,7 +106,7 @@ def test_the_documented_baseline_figures_are_the_measured_ones(
         "lexical", lambda c, e: LexicalRanker(c, e), sessions, with_session_examples=examples
     )
     turns, figures = documented("mbtkg-lexical", result.examples)
-    assert turns == result.turns == 157
+    assert turns == result.turns == all_coded_turns()
     assert figures == [round(result.rate(k), 3) for k in KS]
     assert result.rate(5) > chance(sessions)[5]
 
@@ -115,6 +116,29 @@ def test_the_documented_chance_figures_are_right(sessions: list) -> None:
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert [float(x) for x in cells[3:6]] == [round(chance(sessions)[k], 3) for k in KS]
     assert re.search(r"model (beats|does not beat) the baseline", DOC.read_text())
+
+
+def test_the_documented_sample_is_the_bundled_one() -> None:
+    """The prose of docs/suggestions.md names the coded turns and the codable concepts."""
+    text = " ".join(DOC.read_text().split())
+    assert f"{all_coded_turns()} turns that at least one coder coded" in text
+    assert f"{len(codable_concepts())} concepts can be suggested" in text
+    assert set(re.findall(r"(\d+) turns", text)) == {str(all_coded_turns())}
+
+
+def test_the_documented_verdict_follows_the_baseline_rows(sessions: list) -> None:
+    """The plain statement agrees with the model rows against the measured baseline rows."""
+    text = DOC.read_text()
+    verdict = re.search(r"model (beats|does not beat) the baseline", text)
+    assert verdict
+    wins = []
+    for examples in (False, True):
+        result = score(
+            "lexical", lambda c, e: LexicalRanker(c, e), sessions, with_session_examples=examples
+        )
+        _, model = documented("mbtkg-minilm", result.examples)
+        wins.append(model[2] > round(result.rate(5), 3))
+    assert (verdict.group(1) == "beats") == all(wins)
 
 
 def test_the_picker_groups_concepts_by_their_ontology_branch() -> None:

@@ -202,7 +202,15 @@
       else if (c.definitions.some((d) => d.toLowerCase().includes(q))) score = 1;
       if (score) scored.push([score, c]);
     }
-    scored.sort((x, y) => y[0] - x[0] || x[1].group.localeCompare(y[1].group) || x[1].label.localeCompare(y[1].label));
+    // Each group is listed once (one heading), the group with the best match first; within a
+    // group, the better matches first. Sorting by score alone would split a group under two headings.
+    const best = new Map();
+    for (const [score, c] of scored) best.set(c.group, Math.max(best.get(c.group) || 0, score));
+    scored.sort((x, y) =>
+      best.get(y[1].group) - best.get(x[1].group) ||
+      x[1].group.localeCompare(y[1].group) ||
+      y[0] - x[0] ||
+      x[1].label.localeCompare(y[1].label));
     return scored.map((x) => x[1]);
   }
 
