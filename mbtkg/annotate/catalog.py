@@ -86,11 +86,15 @@ def _branch(iri: str, root: str) -> str:
 
 def _group(iri: str) -> str:
     """The picker's group of a concept: its branch under SessionPhenomenon, one level deeper
-    where that branch is very wide (mental-state occurrences), named by the branch's label."""
+    where that branch is very wide (mental-state occurrences) and the concept is not a lone leaf
+    there, named by the branch's label."""
     index = default_index()
     branch = _branch(iri, CODABLE_ROOT)
     if branch in _WIDE_BRANCHES and branch != iri:
-        branch = _branch(iri, branch)
+        narrower = _branch(iri, branch)
+        # A leaf directly under the wide branch would head a group of its own: keep it there.
+        if narrower != iri or any(iri in parents for parents in index.parents.values()):
+            branch = narrower
     return index.labels.get(branch, compact(branch))
 
 
