@@ -18,10 +18,9 @@ import pyoxigraph as ox
 
 from .. import vocab
 from ..concepts import ConceptIndex, default_index, default_ontology_quads
+from ..mapping import codable_iris
 from .guids import guid
 
-#: The class every codable concept falls under.
-CODABLE_ROOT = vocab.MBT + "SessionPhenomenon"
 #: The namespace of a REFI-QDA code book document.
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 
@@ -43,26 +42,13 @@ class CodeNode:
             yield from child.walk()
 
 
-def codable_iris(index: ConceptIndex | None = None) -> frozenset[str]:
-    """The IRIs of the concepts a session may be coded with (not deprecated).
-
-    >>> "https://w3id.org/mbtkg/ontology#Repair" in codable_iris()
-    True
-    """
-    index = index or default_index()
-    return frozenset(
-        iri
-        for iri in index.labels
-        if iri not in index.deprecated and CODABLE_ROOT in index.ancestors(iri)
-    )
-
-
 def _definitions(quads: Iterable[ox.Quad]) -> dict[str, str]:
     found: dict[str, list[str]] = {}
+    wanted = (vocab.DEFINITION, vocab.SKOS + "definition")
     for q in quads:
-        if q.predicate.value in (vocab.DEFINITION, vocab.SKOS + "definition") and isinstance(
-            q.object, ox.Literal
-        ):
+        if not isinstance(q.subject, ox.NamedNode) or not isinstance(q.object, ox.Literal):
+            continue
+        if q.predicate.value in wanted:
             found.setdefault(q.subject.value, []).append(q.object.value)
     return {iri: sorted(texts)[0] for iri, texts in found.items()}
 
