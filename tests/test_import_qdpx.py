@@ -480,3 +480,22 @@ def test_validate_of_a_qdpx_points_to_the_import_command(tmp_path: Path) -> None
     assert result.exit_code == 2
     assert "`mbtkg import qdpx FILE --suggest-mapping MAP.yaml`" in result.output
     assert "--skip-unmapped to `mbtkg import qdpx`" in result.output
+
+
+def test_a_given_annotator_id_is_not_reused_for_another_user(
+    tmp_path: Path, susan_path: Path
+) -> None:
+    """Users without a given id got A-1, A-2 ... by position, even when --annotators had
+    given that id to another user: two coders became one annotator."""
+    from mbtkg.qda_export import export_qdpx
+    from mbtkg.sessions import read_session
+
+    path = tmp_path / "susan.qdpx"
+    path.write_bytes(export_qdpx([read_session(susan_path)]).data)
+    result = read_qdpx(
+        path,
+        mapping=None,
+        speakers="T-1=T-1:therapist,P-susan=P-susan:patient",
+        annotator_ids={"A-2": "A-1"},
+    )
+    assert result.annotators == {"A-1": "A-2", "A-2": "A-1"}

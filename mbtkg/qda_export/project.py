@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Sequence
@@ -119,6 +120,11 @@ def _selection_range(
     return first[0], last[1]
 
 
+def _natural(text: str) -> list[tuple[int, int | str]]:
+    """Sort key that puts ``A-2`` before ``A-10``."""
+    return [(0, int(p)) if p.isdigit() else (1, p) for p in re.findall(r"\d+|\D+", text)]
+
+
 def _timestamp(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -153,6 +159,7 @@ def export_qdpx(
         for who in [a.id for a in session.annotators] + [a.annotator for a in session.annotations]:
             if who is not None and who not in users:
                 users.append(who)
+    users.sort(key=_natural)
     user_guid = {u: guid(vocab.annotator_iri(u)) for u in users}
     root = ET.Element(
         "Project",

@@ -146,9 +146,20 @@ def read_qdpx(
 
 
 def _annotator_ids(project: Project, given: Mapping[str, str]) -> dict[str, str]:
+    """User GUID -> annotator id: the id given for the user's name or GUID, else ``A-k`` by
+    document order, skipping ids given to other users (two users never share an id)."""
+    chosen = {guid: given.get(name) or given.get(guid) for guid, name in project.users}
+    taken = {ident for ident in chosen.values() if ident}
     out: dict[str, str] = {}
-    for k, (guid, name) in enumerate(project.users, start=1):
-        out[guid] = given.get(name) or given.get(guid) or f"A-{k}"
+    k = 0
+    for guid, _name in project.users:
+        ident = chosen[guid]
+        if not ident:
+            k += 1
+            while f"A-{k}" in taken:
+                k += 1
+            ident = f"A-{k}"
+        out[guid] = ident
     return out
 
 
