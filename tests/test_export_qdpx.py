@@ -351,3 +351,10 @@ def test_a_project_coded_with_the_codebook_imports_without_a_mapping(tmp_path: P
     )
     assert cli.exit_code == 0, cli.output
     assert "1 session(s) conform" in cli.output
+
+
+def test_a_file_that_cannot_be_written_is_an_input_error(tmp_path: Path) -> None:
+    target = tmp_path / "no-such-folder" / "mbt.qdc"
+    result = CliRunner().invoke(main, ["export", "--codebook", str(target)])
+    assert result.exit_code == 2, result.output
+    assert f"cannot write {target}: No such file or directory" in result.output

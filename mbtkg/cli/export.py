@@ -28,6 +28,14 @@ def _check_store(target: Store) -> None:
         )
 
 
+def _write(path: str, data: bytes) -> None:
+    """Write a file; a folder that does not exist or a refused write is an input error."""
+    try:
+        Path(path).write_bytes(data)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 @click.command("export")
 @click.argument("sessions", nargs=-1)
 @click.option("--format", "fmt", type=click.Choice(CHOICES), default="jsonld", show_default=True)
@@ -55,7 +63,7 @@ def export(
         )
     if codebook:
         tree = codebook_tree()
-        Path(codebook).write_bytes(codebook_xml(tree))
+        _write(codebook, codebook_xml(tree))
         count = sum(1 for top in tree for _ in top.walk())
         click.echo(
             f"wrote the code book ({count} codes in {len(tree)} ontology branches) to {codebook}"
@@ -68,14 +76,14 @@ def export(
         if fmt == "qdpx":
             assert out is not None
             result = export_sessions_qdpx(target, sessions)
-            Path(out).write_bytes(result.data)
+            _write(out, result.data)
             click.echo(result.describe(out))
             return
         text = export_session(target, sessions[0], fmt)
     finally:
         target.close()
     if out:
-        Path(out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        _write(out, (text if text.endswith("\n") else text + "\n").encode("utf-8"))
         click.echo(f"wrote session {sessions[0]!r} as {fmt} to {out}")
     else:
         click.echo(text)
