@@ -358,3 +358,27 @@ def test_a_file_that_cannot_be_written_is_an_input_error(tmp_path: Path) -> None
     result = CliRunner().invoke(main, ["export", "--codebook", str(target)])
     assert result.exit_code == 2, result.output
     assert f"cannot write {target}: No such file or directory" in result.output
+
+
+def test_text_outside_the_bmp_keeps_its_offsets_through_an_import(tmp_path: Path) -> None:
+    """Offsets are code points; with emoji in the text the importer must pick that reading
+    (UTF-16 units would differ), and it does, helped by selection names equal to the text."""
+    index = default_index()
+    turns = ["How are you 🙂 today?", "Fine 😀😀 I guess. Forget it.", "Let us slow down 🐢."]
+    session = _session(
+        turns,
+        [
+            Annotation("a1", index.resolve("withdrawal rupture"), None, 2, 2, None, "Forget it."),
+            Annotation("a2", index.resolve("stop-rewind-explore"), None, 2, 3, None),
+        ],
+    )
+    path = tmp_path / "emoji.qdpx"
+    path.write_bytes(export_qdpx([session], created=WHEN).data)
+    result = read_qdpx(path, mapping=None, speakers="T-1=T-1:therapist,P-1=P-1:patient")
+    assert "code points" in result.reports[0].reading
+    again = result.sessions[0]
+    assert [t.text for t in again.turns] == turns
+    assert sorted((a.start, a.end, a.quote) for a in again.annotations) == [
+        (2, 2, "Forget it."),
+        (2, 3, turns[1]),
+    ]
