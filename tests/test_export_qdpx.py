@@ -382,3 +382,20 @@ def test_text_outside_the_bmp_keeps_its_offsets_through_an_import(tmp_path: Path
         (2, 2, "Forget it."),
         (2, 3, turns[1]),
     ]
+
+
+def test_the_project_names_no_folder_of_this_machine(tmp_path: Path, susan_path: Path) -> None:
+    from mbtkg.loading import load
+
+    folder = tmp_path / "Jane-Client-Folder"
+    folder.mkdir()
+    copy = folder / susan_path.name
+    copy.write_bytes(susan_path.read_bytes())
+    store = open_store("oxigraph:memory")
+    try:
+        load([copy], store)
+        data = export_sessions_qdpx(store, ["susan-12"], created=WHEN).data
+    finally:
+        store.close()
+    for name, member in _members(data).items():
+        assert b"Jane-Client-Folder" not in member and str(tmp_path).encode() not in member, name
