@@ -113,7 +113,8 @@ def read_sessions(path: str | Path, *, index: ConceptIndex | None = None) -> Rea
     each, located (a lone problem is listed alone; the message is the reader's own).
 
     >>> from mbtkg.resources import example_sessions
-    >>> [s.id for s in read_sessions(example_sessions()[0]).sessions]
+    >>> susan = next(p for p in example_sessions() if p.stem == "susan-12")
+    >>> [s.id for s in read_sessions(susan).sessions]
     ['susan-12']
     """
     p = Path(path)
