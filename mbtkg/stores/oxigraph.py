@@ -220,6 +220,19 @@ class OxigraphStore:
             raise QueryError("expected an ASK query")
         return bool(result)
 
+    def construct(self, sparql: str) -> list[ox.Triple]:
+        """Run a CONSTRUCT or DESCRIBE query (text built or checked by mbtkg) and return its
+        triples."""
+        try:
+            result = self._store.query(sparql)
+            if not isinstance(result, ox.QueryTriples):
+                raise QueryError("expected a CONSTRUCT or DESCRIBE query")
+            return list(result)
+        except SyntaxError as exc:
+            raise QueryError(f"the query does not parse: {exc}") from None
+        except OSError as exc:
+            raise QueryError(f"the query failed: {exc}") from None
+
     def query_raw(self, sparql: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         """Run any SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) and return Oxigraph's answer.
 
