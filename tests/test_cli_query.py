@@ -169,10 +169,17 @@ def test_a_parse_error_in_a_file_names_the_file_and_its_line(
     assert err.startswith(f"error: {path}: line 3, column 19: the query does not parse")
 
 
-def test_an_undeclared_prefix_is_named(examples_store: str) -> None:
-    code, _, err = _run(examples_store, "--sparql", "SELECT ?x WHERE {\n  ?x foo:bar ?y }")
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("SELECT ?x WHERE {\n  ?x foo:bar ?y }", "line 2, column 6"),
+        ("SELECT ?x WHERE { ?x foo:bar ?y }", "line 1, column 22"),  # the prefixes added ahead
+    ],
+)
+def test_an_undeclared_prefix_is_named(examples_store: str, text: str, where: str) -> None:
+    code, _, err = _run(examples_store, "--sparql", text)
     assert code == 2
-    assert "line 2, column 6: the prefix 'foo:' is not declared" in err
+    assert f"{where}: the prefix 'foo:' is not declared" in err
     assert "mbt:" in err  # the predeclared prefixes are listed
 
 
