@@ -144,8 +144,7 @@ class OxigraphStore:
         """Raise StoreError when this store was opened read-only."""
         if self.read_only:
             raise StoreError(
-                f"{self.selector} was opened read-only; nothing was changed: open "
-                "it for writing"
+                f"{self.selector} was opened read-only; nothing was changed: open it for writing"
             )
 
     def bulk_load(self) -> BulkGraphLoad:
