@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
-import rdflib
-from pyshacl import validate as pyshacl_validate
 
 from . import vocab
 from .concepts import ConceptIndex, compact, default_index, default_ontology_quads
@@ -21,7 +20,12 @@ from .errors import InputError
 from .resources import shape_files
 from .sessions.to_rdf import SessionGraph
 
-_SH = rdflib.Namespace(vocab.SH)
+if TYPE_CHECKING:
+    import rdflib
+
+# rdflib and pySHACL are imported where they are used: the fast engine and every command that
+# only needs Violation and ValidationReport (a load, `mbtkg validate --engine fast` of a clean
+# session) do without them.
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ class ValidationReport:
 
 @lru_cache(maxsize=1)
 def _shapes_graph() -> rdflib.Graph:
+    import rdflib
+
     g = rdflib.Graph()
     for path in shape_files():
         g.parse(str(path), format="turtle")
@@ -92,6 +98,8 @@ def _ontology_graph() -> rdflib.Graph:
 
 def quads_to_rdflib(quads: Iterable[ox.Quad]) -> rdflib.Graph:
     """The triples of some quads as an rdflib graph (graph names dropped)."""
+    import rdflib
+
     data = rdflib.Graph()
     triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
     text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
@@ -152,6 +160,8 @@ def check_engine(engine: str) -> None:
 
 def validate_with_pyshacl(graph: SessionGraph, *, index: ConceptIndex) -> list[Violation]:
     """The violations pySHACL finds in one session graph."""
+    from pyshacl import validate as pyshacl_validate
+
     _conforms, results, _text = pyshacl_validate(
         _to_rdflib(graph),
         shacl_graph=_shapes_graph(),
@@ -164,6 +174,8 @@ def validate_with_pyshacl(graph: SessionGraph, *, index: ConceptIndex) -> list[V
 
 
 def _text(node: object, index: ConceptIndex) -> str:
+    import rdflib
+
     if isinstance(node, rdflib.URIRef):
         iri = str(node)
         if iri in index.labels:
@@ -175,25 +187,32 @@ def _text(node: object, index: ConceptIndex) -> str:
     return "a blank node"
 
 
-_TEXT_TYPES = (None, rdflib.XSD.string, rdflib.RDF.langString)
-
-
 def literal_description(literal: rdflib.Literal) -> str:
     """A literal as a message may show it: never the words of a text (they may be session
     text, which is clinical data), only its length; numbers and dates as written.
 
+    >>> import rdflib
     >>> literal_description(rdflib.Literal("I felt nothing"))
     'a text of 14 characters'
     >>> literal_description(rdflib.Literal(1.5))
     '1.5'
     """
+    import rdflib
+
     lexical = str(literal)
-    if literal.datatype in _TEXT_TYPES or len(lexical) > 40 or any(c.isspace() for c in lexical):
+    if (
+        literal.datatype in (None, rdflib.XSD.string, rdflib.RDF.langString)
+        or len(lexical) > 40
+        or any(c.isspace() for c in lexical)
+    ):
         return f"a text of {len(lexical)} characters" if lexical else "an empty text"
     return lexical
 
 
 def _violations(results: rdflib.Graph, graph: SessionGraph, index: ConceptIndex) -> list[Violation]:
+    import rdflib
+
+    _SH = rdflib.Namespace(vocab.SH)
     out: list[Violation] = []
     for result in results.subjects(rdflib.RDF.type, _SH.ValidationResult):
         focus = results.value(result, _SH.focusNode)
@@ -237,6 +256,8 @@ def _shape_name(shape: object) -> str:
 
 def _suggest(path: object, value: object, graph: SessionGraph) -> str | None:
     """The closest declared id for an undeclared speaker or annotator."""
+    import rdflib
+
     if not isinstance(value, rdflib.URIRef):
         return None
     iri = str(value)
