@@ -14,8 +14,9 @@ derived form and nothing from any session. The directory is ``$MBTKG_CACHE_DIR/d
 (files mode 600). A damaged or unreadable entry counts as a miss; a cache that cannot be
 written is only a slower start.
 
-:data:`builds` counts the entries this process built (a read from disk is not a build), and
-each build is logged at DEBUG level on the ``mbtkg.derived_cache`` logger with the process id.
+:data:`builds` counts the entries this process built (a read from disk is not a build); each
+build and each read is logged at DEBUG level on the ``mbtkg.derived_cache`` logger with the
+process id, so a test can see which process did what.
 """
 
 from __future__ import annotations
@@ -153,6 +154,7 @@ def load_or_build(
     path = directory / f"{kind}-{key}.pickle"
     found = _read(path, expected, allowed)
     if found is not None:
+        log.debug("read %s from the cache in process %d", kind, os.getpid())
         return found  # type: ignore[return-value]
     value = build()
     builds[kind] += 1

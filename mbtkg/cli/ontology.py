@@ -10,8 +10,11 @@ from typing import BinaryIO
 
 import click
 
-from ..ontology_release import FORMATS
 from . import EXIT_FAILED, handle_errors, store_option
+
+#: The formats of `mbtkg ontology export`: the keys of ``ontology_release.FORMATS``, written out
+#: so that parsing the command line does not import rdflib (a test keeps both the same).
+EXPORT_FORMATS = ("ttl", "owl", "jsonld")
 
 # Each command imports what it uses when it runs: `mbtkg concept NAME` must not pay for the
 # reasoner, pyLODE, the quality checks or the SHACL engines.
@@ -116,7 +119,7 @@ def diff(old: str, new: str, exit_code: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(list(FORMATS)),
+    type=click.Choice(EXPORT_FORMATS),
     default="ttl",
     show_default=True,
     help="ttl (Turtle), owl (RDF/XML) or jsonld (JSON-LD).",
