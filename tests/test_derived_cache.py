@@ -233,6 +233,9 @@ def test_small_inputs_start_no_worker(
     finally:
         store.close()
     assert started == []
+    seven = [str(p) for p in corpus[:7]]  # enough bytes, too few files
+    assert sum(Path(p).stat().st_size for p in seven) >= parallel.SMALL_INPUT_BYTES
+    assert not parallel.use_workers(seven, 2)
     assert not parallel.use_workers([str(p) for p in example_sessions()] * 2, 2)
     assert parallel.use_workers([str(p) for p in corpus], 2)
     assert not parallel.use_workers([str(p) for p in corpus], 1)
