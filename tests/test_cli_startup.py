@@ -149,3 +149,24 @@ def test_the_export_formats_are_the_release_formats() -> None:
     from mbtkg.ontology_release import FORMATS
 
     assert tuple(FORMATS) == EXPORT_FORMATS
+
+
+def test_query_of_one_session_needs_neither_rdflib_nor_pyshacl(tmp_path: Path) -> None:
+    """A bundled competency query is not parsed again once the guard has passed its text (the
+    verdict is kept, as a hash, in the cache of derived rules)."""
+    from mbtkg.loading import load
+    from mbtkg.stores.oxigraph import OxigraphStore
+
+    store = OxigraphStore(str(tmp_path / "store"))
+    try:
+        load([p for p in example_sessions() if p.stem == "susan-12"], store, jobs=1)
+    finally:
+        store.close()
+    args = ["query", "rupture-repair-latency", "-p", "session=susan-12", "--store",
+            f"oxigraph:{tmp_path / 'store'}"]  # fmt: skip
+    first_code, first_modules, first = _modules_after(args, tmp_path)
+    code, modules, output = _modules_after(args, tmp_path)
+    assert first_code == code == 0, output
+    assert first == output and "susan-12" in output
+    assert "rdflib.plugins.sparql.parser" in first_modules  # the first run checked the queries
+    assert {m for m in modules if m.split(".")[0] in {"rdflib", "pyshacl", "pyparsing"}} == set()

@@ -239,3 +239,21 @@ def test_small_inputs_start_no_worker(
     assert not parallel.use_workers([str(p) for p in example_sessions()] * 2, 2)
     assert parallel.use_workers([str(p) for p in corpus], 2)
     assert not parallel.use_workers([str(p) for p in corpus], 1)
+
+
+def test_a_bundled_query_changed_in_memory_is_parsed_and_refused() -> None:
+    """The remembered verdicts are keyed by the query's text, not its name or file."""
+    import dataclasses
+
+    from mbtkg.queries import get_query
+    from mbtkg.sparql_guard import UnsafeSparqlError
+
+    query = get_query("rupture-repair-latency")
+    query.check()  # the bundled text passes
+    remote = query.sparql.replace(
+        "WHERE {", "WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } ", 1
+    )
+    assert remote != query.sparql
+    changed = dataclasses.replace(query, sparql=remote)
+    with pytest.raises(UnsafeSparqlError, match="SERVICE"):
+        changed.check()
