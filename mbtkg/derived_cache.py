@@ -11,8 +11,8 @@ An entry is a pickle, read with an unpickler that accepts only the classes its c
 so a file in the cache cannot make mbtkg run code. Entries hold the ontology and shapes in
 derived form and nothing from any session. The directory is ``$MBTKG_CACHE_DIR/derived``, else
 ``$XDG_CACHE_HOME/mbtkg/derived``, else ``~/.cache/mbtkg/derived``, readable by the user alone
-(files mode 600). A damaged or unreadable entry counts as a miss; a cache that cannot be
-written is only a slower start.
+(files mode 600); a directory someone else owns or may write is not used at all. A damaged or
+unreadable entry counts as a miss; a cache that cannot be written is only a slower start.
 
 :data:`builds` counts the entries this process built (a read from disk is not a build); each
 build and each read is logged at DEBUG level on the ``mbtkg.derived_cache`` logger with the
@@ -46,7 +46,10 @@ builds: Counter[str] = Counter()
 
 
 def cache_root() -> Path:
-    """``$MBTKG_CACHE_DIR``, else ``$XDG_CACHE_HOME/mbtkg``, else ``~/.cache/mbtkg``."""
+    """``$MBTKG_CACHE_DIR``, else ``$XDG_CACHE_HOME/mbtkg``, else ``~/.cache/mbtkg``.
+
+    Raises RuntimeError when none is set and the home directory cannot be found.
+    """
     own = os.environ.get(CACHE_ENV)
     if own:
         return Path(own)
@@ -54,9 +57,28 @@ def cache_root() -> Path:
     return Path(base) / "mbtkg"
 
 
-def derived_dir() -> Path:
-    """Where the derived entries live: ``derived/`` in :func:`cache_root`."""
-    return cache_root() / "derived"
+def derived_dir() -> Path | None:
+    """Where the derived entries live: ``derived/`` in :func:`cache_root`; None when there is
+    no cache directory (no home directory): then every process builds what it needs."""
+    try:
+        return cache_root() / "derived"
+    except RuntimeError:
+        return None
+
+
+def _private(directory: Path) -> bool:
+    """Whether a directory is this user's alone: owned by them, writable by nobody else.
+
+    Entries in any other directory are neither read nor written: someone else could have put
+    compiled shapes there that check less than ours.
+    """
+    try:
+        info = directory.stat()
+    except OSError:
+        return False
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return False
+    return not info.st_mode & 0o022
 
 
 def _library_stamp(name: str) -> bytes:
@@ -124,7 +146,6 @@ def _read(path: Path, expected: type, allowed: Collection[type]) -> object | Non
 
 def _write(directory: Path, path: Path, kind: str, value: object) -> None:
     try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as out:
@@ -151,13 +172,21 @@ def load_or_build(
     ``expected`` is the type of the entry, ``allowed`` the other classes it may contain.
     """
     directory = directory if directory is not None else derived_dir()
-    path = directory / f"{kind}-{key}.pickle"
-    found = _read(path, expected, allowed)
-    if found is not None:
-        log.debug("read %s from the cache in process %d", kind, os.getpid())
-        return found  # type: ignore[return-value]
+    if directory is not None and not directory.exists():
+        try:
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError:
+            directory = None  # the cache is only a shortcut
+    usable = directory is not None and _private(directory)
+    path = directory / f"{kind}-{key}.pickle" if directory is not None else None
+    if usable and path is not None:
+        found = _read(path, expected, allowed)
+        if found is not None:
+            log.debug("read %s from the cache in process %d", kind, os.getpid())
+            return found  # type: ignore[return-value]
     value = build()
     builds[kind] += 1
     log.debug("built %s in process %d", kind, os.getpid())
-    _write(directory, path, kind, value)
+    if usable and directory is not None and path is not None:
+        _write(directory, path, kind, value)
     return value

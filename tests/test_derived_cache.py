@@ -93,7 +93,7 @@ def test_an_entry_naming_other_classes_runs_no_code(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache = tmp_path / "cache"
-    cache.mkdir()
+    cache.mkdir(mode=0o700)
     key = "k" * 64
     (cache / f"concept-index-{key}.pickle").write_bytes(pickle.dumps(_Planted()))
     calls = []
@@ -108,6 +108,20 @@ def test_an_entry_naming_other_classes_runs_no_code(
     )
     assert calls == [1] and found == concepts.default_index()
     assert not (tmp_path / "planted.txt").exists()
+
+
+def test_a_directory_others_may_write_is_not_used(tmp_path: Path, shapes_copy: list[Path]) -> None:
+    cache = tmp_path / "cache"
+    good = engine.compiled_rules(shapes_copy, directory=cache)
+    [entry] = _entries(cache, "compiled-shapes")
+    cache.chmod(0o777)  # anyone could have replaced the entry
+    before = derived_cache.builds["compiled-shapes"]
+    assert engine.compiled_rules(shapes_copy, directory=cache) == good
+    assert derived_cache.builds["compiled-shapes"] == before + 1  # built, not read
+    cache.chmod(0o700)
+    assert engine.compiled_rules(shapes_copy, directory=cache) == good
+    assert derived_cache.builds["compiled-shapes"] == before + 1  # read again
+    assert _entries(cache, "compiled-shapes") == [entry]
 
 
 def test_an_unwritable_cache_only_costs_a_build(tmp_path: Path) -> None:
