@@ -189,5 +189,15 @@ def default_ontology_quads() -> tuple[ox.Quad, ...]:
 
 @lru_cache(maxsize=1)
 def default_index() -> ConceptIndex:
-    """The concept index of the bundled ontology, built once per process."""
-    return ConceptIndex.from_quads(default_ontology_quads())
+    """The concept index of the bundled ontology, once per process: read from the cache of
+    derived rules (:mod:`mbtkg.derived_cache`), or built from the ontology and stored there."""
+    from .derived_cache import fingerprint, load_or_build
+
+    files = ontology_files()
+    key = fingerprint(files, code=("concepts.py", "vocab.py"), libraries=("pyoxigraph",))
+    return load_or_build(
+        "concept-index",
+        key,
+        lambda: ConceptIndex.from_quads(load_ontology_quads(files)),
+        ConceptIndex,
+    )

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .concepts import ConceptIndex
 from .errors import InputError, Location
-from .fast_shacl.parallel import validate_batch
+from .fast_shacl.parallel import prepare_workers, use_workers, validate_batch
 from .process_pool import default_jobs, process_pool
 from .sessions import read_session, session_to_rdf
 from .violations import Violation
@@ -122,12 +122,15 @@ def iter_checked(
 ) -> Iterator[tuple[Sequence[str], CheckedChunk]]:
     """(files, outcome) per chunk, in file order, checked in ``jobs`` worker processes.
 
-    Small inputs, or ``jobs=1``, are checked in this process. Chunks are produced while
-    earlier ones are consumed, so the caller can write while workers read.
+    Small inputs (fewer than ``2 * MIN_FILES_PER_WORKER`` files, or less than
+    :data:`~mbtkg.fast_shacl.parallel.SMALL_INPUT_BYTES` of them), or ``jobs=1``, are checked in
+    this process. Otherwise what the workers need is built here first and inherited by them
+    (:func:`~mbtkg.fast_shacl.parallel.prepare_workers`). Chunks are produced while earlier
+    ones are consumed, so the caller can write while workers read.
     """
     sources = [str(p) for p in paths]
     jobs = max(1, jobs or default_jobs())
-    if jobs == 1 or len(sources) < MIN_FILES_PER_WORKER * 2:
+    if not use_workers(sources, jobs, MIN_FILES_PER_WORKER * 2):
         size = MAX_CHUNK
         for start in range(0, len(sources), size):
             chunk = sources[start : start + size]
@@ -138,6 +141,7 @@ def iter_checked(
     # A bounded window of chunks in flight: workers run ahead of the caller by at most
     # WINDOW_PER_JOB chunks each, so memory stays bounded however many files there are.
     window = jobs * WINDOW_PER_JOB
+    prepare_workers(engine, index)
     with process_pool(jobs) as pool:
         pending: deque[tuple[Sequence[str], Future[CheckedChunk]]] = deque()
         for chunk in chunks:

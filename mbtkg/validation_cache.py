@@ -23,13 +23,21 @@ from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from . import vocab
+from .derived_cache import CACHE_ENV, cache_root
 from .errors import MbtkgError
 from .resources import ontology_files, shape_files
 from .violations import Violation
 
 _FORMAT = "mbtkg-validation-cache-2"
-#: The environment variable naming the directory of mbtkg's caches.
-CACHE_ENV = "MBTKG_CACHE_DIR"
+__all__ = [
+    "CACHE_ENV",
+    "CachedResult",
+    "ValidationCache",
+    "default_cache_dir",
+    "rules_fingerprint",
+    "shape_messages",
+]
 #: The message pySHACL results carry when a shape declares none.
 _NO_MESSAGE = "does not conform"
 
@@ -37,22 +45,24 @@ _NO_MESSAGE = "does not conform"
 def default_cache_dir() -> Path:
     """``$MBTKG_CACHE_DIR/validation``, else ``$XDG_CACHE_HOME/mbtkg/validation``, else
     ``~/.cache/mbtkg/validation``."""
-    own = os.environ.get(CACHE_ENV)
-    if own:
-        return Path(own) / "validation"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mbtkg" / "validation"
+    return cache_root() / "validation"
 
 
 @lru_cache(maxsize=1)
 def shape_messages() -> frozenset[str]:
-    """Every ``sh:message`` the shapes declare: the only message texts an entry may hold."""
-    import rdflib
+    """Every ``sh:message`` the shapes declare: the only message texts an entry may hold.
 
-    from .violations import shapes_graph
+    Read with Oxigraph's parser, so remembering a result does not need rdflib.
+    """
+    import pyoxigraph as ox
 
-    graph = shapes_graph()
-    return frozenset(str(m) for m in graph.objects(None, rdflib.SH.message)) | {_NO_MESSAGE}
+    message = ox.NamedNode(vocab.SH + "message")
+    found = {_NO_MESSAGE}
+    for path in shape_files():
+        for triple in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+            if triple.predicate == message and isinstance(triple.object, ox.Literal):
+                found.add(triple.object.value)
+    return frozenset(found)
 
 
 @lru_cache(maxsize=1)

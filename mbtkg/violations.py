@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
-import rdflib
-from pyshacl import validate as pyshacl_validate
 
 from . import vocab
 from .concepts import ConceptIndex, compact, default_ontology_quads
@@ -23,7 +22,12 @@ from .errors import InputError
 from .resources import shape_files
 from .sessions.to_rdf import SessionGraph
 
-_SH = rdflib.Namespace(vocab.SH)
+if TYPE_CHECKING:
+    import rdflib
+
+# rdflib and pySHACL are imported where they are used: the fast engine and every command that
+# only needs Violation and ValidationReport (a load, `mbtkg validate --engine fast` of a clean
+# session) do without them.
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,8 @@ class ValidationReport:
 @lru_cache(maxsize=1)
 def shapes_graph() -> rdflib.Graph:
     """The bundled SHACL shapes, parsed once per process."""
+    import rdflib
+
     g = rdflib.Graph()
     for path in shape_files():
         g.parse(str(path), format="turtle")
@@ -96,6 +102,8 @@ def ontology_graph() -> rdflib.Graph:
 
 def quads_to_rdflib(quads: Iterable[ox.Quad]) -> rdflib.Graph:
     """The triples of some quads as an rdflib graph (graph names dropped)."""
+    import rdflib
+
     data = rdflib.Graph()
     triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
     text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
@@ -123,6 +131,8 @@ def check_engine(engine: str) -> None:
 
 def validate_with_pyshacl(graph: SessionGraph, *, index: ConceptIndex) -> list[Violation]:
     """The violations pySHACL finds in one session graph."""
+    from pyshacl import validate as pyshacl_validate
+
     _conforms, results, _text = pyshacl_validate(
         _to_rdflib(graph),
         shacl_graph=shapes_graph(),
@@ -136,6 +146,8 @@ def validate_with_pyshacl(graph: SessionGraph, *, index: ConceptIndex) -> list[V
 
 def node_text(node: object, index: ConceptIndex) -> str:
     """A result's value as a message shows it: a concept's label, a short name, never text."""
+    import rdflib
+
     if isinstance(node, rdflib.URIRef):
         iri = str(node)
         if iri in index.labels:
@@ -147,20 +159,24 @@ def node_text(node: object, index: ConceptIndex) -> str:
     return "a blank node"
 
 
-_TEXT_TYPES = (None, rdflib.XSD.string, rdflib.RDF.langString)
-
-
 def literal_description(literal: rdflib.Literal) -> str:
     """A literal as a message may show it: never the words of a text (they may be session
     text, which is clinical data), only its length; numbers and dates as written.
 
+    >>> import rdflib
     >>> literal_description(rdflib.Literal("I felt nothing"))
     'a text of 14 characters'
     >>> literal_description(rdflib.Literal(1.5))
     '1.5'
     """
+    import rdflib
+
     lexical = str(literal)
-    if literal.datatype in _TEXT_TYPES or len(lexical) > 40 or any(c.isspace() for c in lexical):
+    if (
+        literal.datatype in (None, rdflib.XSD.string, rdflib.RDF.langString)
+        or len(lexical) > 40
+        or any(c.isspace() for c in lexical)
+    ):
         return f"a text of {len(lexical)} characters" if lexical else "an empty text"
     return lexical
 
@@ -169,7 +185,10 @@ def violations_from_results(
     results: rdflib.Graph, graph: SessionGraph, index: ConceptIndex
 ) -> list[Violation]:
     """pySHACL's results graph for one session as violations located at their lines."""
+    import rdflib
+
     out: list[Violation] = []
+    _SH = rdflib.Namespace(vocab.SH)
     for result in results.subjects(rdflib.RDF.type, _SH.ValidationResult):
         focus = results.value(result, _SH.focusNode)
         path = results.value(result, _SH.resultPath)
@@ -212,6 +231,8 @@ def _shape_name(shape: object) -> str:
 
 def declared_suggestion(path: object, value: object, graph: SessionGraph) -> str | None:
     """The closest declared id for an undeclared speaker or annotator."""
+    import rdflib
+
     if not isinstance(value, rdflib.URIRef):
         return None
     iri = str(value)

@@ -364,3 +364,17 @@ def test_example_sessions_fixture_is_loaded(example_store: Store) -> None:
     )
     assert len(rows) == 50
     assert len(example_sessions()) >= 1
+
+
+def test_every_bundled_query_is_a_select_query_that_declares_its_prefixes() -> None:
+    """`mbtkg query NAME` runs a vetted bundled query as SELECT without parsing it again
+    (CompetencyQuery.vetted); that holds only while every bundled query is a SELECT query."""
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    from mbtkg.queries import list_queries
+
+    queries = list_queries()
+    assert len(queries) >= 17
+    for cq in queries:
+        tree = parseQuery(cq.sparql)  # parses: its prefixes are its own
+        assert tree[1].name == "SelectQuery", cq.name

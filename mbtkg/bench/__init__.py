@@ -4,7 +4,10 @@ One run generates a corpus in a temporary directory, then measures, on that same
 the load path against a raw Oxigraph bulk load of the same quads; the fast validation engine
 against pySHACL on the same sessions (pySHACL only up to a cap, since it takes seconds per
 session); every competency query through mbtkg against the same SPARQL on raw Oxigraph and, up
-to a cap, on rdflib; and peak memory. Times are medians of repeated runs, in seconds.
+to a cap, on rdflib; and peak memory. Times are medians of repeated runs, in seconds. The
+``cli`` phase times what a user waits for: whole ``mbtkg`` processes (``--help``, ``validate``
+and ``query`` of one session, ``demo``) and a load of ten sessions against a raw bulk load
+(:mod:`mbtkg.bench.cli_latency`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 from ..concepts import default_ontology_quads
 from ..generate import generate_corpus
+from .cli_latency import format_latency, measure_latency
 from .phases import measure_load, measure_queries, measure_validation, stores_from
 from .timing import machine, peak_rss_mb
 
@@ -31,7 +35,7 @@ TARGETS = {
 
 
 #: What a run can measure; ``--only load`` is how the 10,000-session run is made.
-PHASES = ("load", "validation", "queries")
+PHASES = ("load", "validation", "queries", "cli")
 
 
 def run_bench(
@@ -47,12 +51,14 @@ def run_bench(
     workdir: str | Path | None = None,
     turns: int = 200,
     phases: tuple[str, ...] = PHASES,
+    cli_runs: int | None = None,
 ) -> dict[str, Any]:
     """Run the benchmark and return its results as a JSON-ready dictionary.
 
     ``phases`` chooses what is measured; with ``("load",)`` no session graph is kept in this
     process, so corpora far larger than memory can be measured. Raises ValueError for fewer
-    than one session or an unknown phase.
+    than one session or an unknown phase. ``cli_runs`` is how many runs of each command the
+    ``cli`` phase times (default: ``repeat``).
     """
     if sessions < 1:
         raise ValueError("the benchmark needs at least one session")
@@ -65,6 +71,7 @@ def run_bench(
     base = Path(tempfile.mkdtemp(prefix="mbtkg-bench-", dir=workdir))
     validation: dict[str, Any] | None = None
     queries: list[dict[str, Any]] | None = None
+    cli: dict[str, Any] | None = None
     try:
         started = time.perf_counter()
         corpus = generate_corpus(base / "corpus", sessions=sessions, seed=seed, turns=turns)
@@ -86,12 +93,17 @@ def run_bench(
             )  # fmt: skip
             store.close()
             del raw
+        if "cli" in phases:
+            cli = measure_latency(
+                runs=cli_runs or repeat, repeat=repeat, jobs=jobs, seed=seed, turns=turns,
+                workdir=base,
+            )  # fmt: skip
     finally:
         shutil.rmtree(base, ignore_errors=True)
     return _summary(
         sessions, repeat=repeat, seed=seed, jobs=jobs, turns=turns, phases=phases,
         rdflib_timeout=rdflib_timeout, generated_s=generated_s, load=load,
-        validation=validation, queries=queries,
+        validation=validation, queries=queries, cli=cli,
     )  # fmt: skip
 
 
@@ -108,6 +120,7 @@ def _summary(
     load: dict[str, Any],
     validation: dict[str, Any] | None,
     queries: list[dict[str, Any]] | None,
+    cli: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The JSON object of a run: figures, the ratios the targets are stated in, and ``met``."""
     memory = peak_rss_mb()
@@ -127,6 +140,7 @@ def _summary(
         "load": load,
         "validation": validation,
         "queries": queries,
+        "cli": cli,
         "memory": {
             **memory,
             "measured": "ru_maxrss (peak resident set) of this process and of its finished "
@@ -156,6 +170,12 @@ def _summary(
         met["queries"] = (
             worst <= TARGETS["query_ratio_max"] and slowest <= TARGETS["query_seconds_max"]
         )
+    if cli is not None:
+        for command in cli["commands"]:
+            ratios[f"cli_{command['command']}_s"] = command["median_s"]
+            met[f"cli_{command['command']}"] = bool(command["met"])
+        ratios["small_load_vs_raw"] = cli["small_load"]["ratio_load_vs_raw"]
+        met["small_load"] = bool(cli["small_load"]["met"])
     result["ratios"] = ratios
     result["met"] = met
     return result
@@ -210,6 +230,8 @@ def format_report(result: dict[str, Any]) -> str:
                 f"{q['query']:<34}{q['variant']:<14}{q['rows']:>7}{q['mbtkg_s']:>10.4f}"
                 f"{q['raw_s']:>10.4f}{q['ratio_vs_raw']!s:>7}{rdf:>10}"
             )
+    if result.get("cli") is not None:
+        lines += format_latency(result["cli"])
     mem = result["memory"]
     lines += [
         "",

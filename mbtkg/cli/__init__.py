@@ -2,6 +2,12 @@
 
 Exit codes: 0 ok, 1 a check failed (validation, quality checks), 2 usage or input error,
 3 internal error (an exception that is not one of mbtkg's errors: a bug to report).
+
+Commands are loaded lazily: :data:`COMMAND_MODULES` names the module of each command and its
+one-line help, so ``mbtkg --help`` imports no command module and ``mbtkg concept NAME``
+imports only the module that defines ``concept``. A module of this package that lists
+``COMMANDS`` but is missing from the table is still registered (imported eagerly), and a
+test fails until the table names it.
 """
 
 from __future__ import annotations
@@ -10,13 +16,14 @@ import functools
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from importlib.metadata import PackageNotFoundError, version
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ..errors import MbtkgError, ValidationFailed
-from ..stores.base import Store
+
+if TYPE_CHECKING:
+    from ..stores.base import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,6 +52,8 @@ def internal_error_message(exc: BaseException) -> str:
 
 
 def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("mbtkg")
     except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
@@ -126,8 +135,70 @@ def loaded_store(
         target.close()
 
 
+#: Every command: its name -> (the module of this package that defines it, its one-line help).
+#: The help is what ``mbtkg --help`` lists without importing the module; a test checks that
+#: both still match the command itself.
+COMMAND_MODULES: dict[str, tuple[str, str]] = {
+    "analyze": ("analyze", "Session analytics: transitions, ruptures, what follows interventions, "
+                "trajectories, agreement."),
+    "annotate": ("annotate", "Code the session files of FOLDER in the browser (loopback only; "
+                 "needs the printed URL)."),
+    "suggestions": ("annotate", "Concept suggestions for coding: how well they agree with human "
+                    "codes."),
+    "bench": ("bench", "Benchmark a generated corpus of SESSIONS sessions; print medians and "
+              "ratios."),
+    "demo": ("demo", "Load the example sessions, validate them, and print every competency "
+             "query's answer."),
+    "export": ("export", "Write stored sessions (their ids) as JSON-LD, Turtle, YAML (one "
+               "session) or a REFI-QDA project (--format qdpx, one or more sessions, with --out "
+               "FILE.qdpx), and the code book."),
+    "generate": ("generate", "Write synthetic YAML sessions (about 200 turns and 100 "
+                 "annotations each)."),
+    "graph": ("graph", "Views of the knowledge graph as networkx graphs, exported as GraphML."),
+    "import": ("imports", "Import sessions from QDA projects, spreadsheets, ELAN files or "
+               "JSON-LD/Turtle."),
+    "check": ("ontology", "Run the ontology's quality checks: SPARQL checks, three parsers and "
+              "HermiT."),
+    "concept": ("ontology", "Print the concept card of NAME (a label, synonym, local name or "
+                "CURIE), or --list the codable concepts."),
+    "ontology": ("ontology", "Compare, export and document versions of the ontology."),
+    "plot": ("plot", "Draw a session timeline or a mode-transition diagram (PNG or SVG)."),
+    "query": ("queries", "Run competency query NAME, a SPARQL FILE (.rq), or --sparql TEXT, and "
+              "print its answer."),
+    "serve": ("serve", "Serve the store as a SPARQL endpoint at /sparql, with a query page at /."),
+    "validate": ("sessions", "Check session files against the format and the SHACL shapes."),
+    "load": ("sessions", "Validate session files and load them into a store, all or nothing."),
+    "sessions": ("stores", "List the sessions a store holds: id, triples, turns, annotations."),
+    "drop": ("stores", "Remove session ID (its whole named graph) from a store."),
+}  # fmt: skip
+
+
 class _Main(click.Group):
-    """The command group; an exception no command expected becomes exit code 3, never 1."""
+    """The command group: commands imported on first use; an exception no command expected
+    becomes exit code 3, never 1."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMAND_MODULES) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            _add_module(COMMAND_MODULES[cmd_name][0])
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the commands with their one-line help, importing none of their modules."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            # A command not imported yet is shown by a stand-in carrying its one-line help.
+            command = self.commands.get(name) or click.Command(name, help=COMMAND_MODULES[name][1])
+            if not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -145,21 +216,40 @@ class _Main(click.Group):
             ctx.exit(EXIT_INTERNAL)
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"mbtkg, version {_version()}")
+        ctx.exit()
+
+
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(_version(), "--version", prog_name="mbtkg")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_version, help="Show the version and exit.")  # fmt: skip
 def main() -> None:
     """mbtkg: the Mentalization-Based Therapy ontology and knowledge graph."""
 
 
-def _register() -> None:
-    """Add the commands of every module of this package that lists them in ``COMMANDS``."""
+def _add_module(name: str) -> None:
+    """Import one command module of this package and register every command it lists."""
     import importlib
-    import pkgutil
 
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        for command in getattr(module, "COMMANDS", ()):
+    module = importlib.import_module(f"{__name__}.{name}")
+    for command in getattr(module, "COMMANDS", ()):
+        if command.name not in main.commands:
             main.add_command(command)
 
+
+def _register() -> None:
+    """Register, eagerly, the command modules :data:`COMMAND_MODULES` does not name."""
+    import pkgutil
+
+    known = {module for module, _help in COMMAND_MODULES.values()}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name not in known and info.name not in _HELPERS:
+            _add_module(info.name)
+
+
+#: Modules of this package that define no command.
+_HELPERS = frozenset({"render", "__main__"})
 
 _register()

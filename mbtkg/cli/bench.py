@@ -31,6 +31,8 @@ from . import handle_errors
 @click.option("--only", "only", type=click.Choice(PHASES), multiple=True,
               help="Measure only these phases (repeatable); `--only load` keeps no session in "
               "memory, for corpora of 10,000 sessions.")  # fmt: skip
+@click.option("--cli-runs", type=click.IntRange(min=1), default=None,
+              help="Runs of each command timed by the cli phase (default: --repeat).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @handle_errors
 def bench(
@@ -45,6 +47,7 @@ def bench(
     turns: int,
     workdir: str | None,
     only: tuple[str, ...],
+    cli_runs: int | None,
     as_json: bool,
 ) -> None:
     """Benchmark a generated corpus of SESSIONS sessions; print medians and ratios."""
@@ -60,6 +63,7 @@ def bench(
         workdir=workdir,
         turns=turns,
         phases=only or PHASES,
+        cli_runs=cli_runs,
     )
     click.echo(json.dumps(result, indent=2) if as_json else format_report(result))
 

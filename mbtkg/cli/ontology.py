@@ -10,17 +10,14 @@ from typing import BinaryIO
 
 import click
 
-from ..concept_card import concept_card, example_usage_store, format_card
-from ..ontology_diff import diff_ontologies, format_diff
-from ..ontology_docs import build_docs
-from ..ontology_migration import migrate_directory
-from ..ontology_release import FORMATS, export_ontology, write_release
-from ..qc import check_ontology, format_report, format_report_json, format_report_tsv
-from ..reasoning import NO_JAVA
-from ..resources import resource_dir
-from ..stores import open_store
-from ..term_sheet import export_sheet, import_sheet
 from . import EXIT_FAILED, handle_errors, store_option
+
+#: The formats of `mbtkg ontology export`: the keys of ``ontology_release.FORMATS``, written out
+#: so that parsing the command line does not import rdflib (a test keeps both the same).
+EXPORT_FORMATS = ("ttl", "owl", "jsonld")
+
+# Each command imports what it uses when it runs: `mbtkg concept NAME` must not pay for the
+# reasoner, pyLODE, the quality checks or the SHACL engines.
 
 ontology_option = click.option(
     "--ontology",
@@ -52,6 +49,9 @@ def check(location: str | None, no_reasoner: bool, fmt: str) -> None:
     does not parse. Without a Java runtime HermiT is skipped (said on stderr) and the exit
     status reflects the other checks.
     """
+    from ..qc import check_ontology, format_report, format_report_json, format_report_tsv
+    from ..reasoning import NO_JAVA
+
     report = check_ontology(location, reasoner=not no_reasoner)
     if report.reasoner is not None and report.reasoner.status == "skipped":
         click.echo(NO_JAVA, err=True)
@@ -139,6 +139,9 @@ def concept(
         raise click.UsageError("--family goes with --list")
     if name is None:
         raise click.UsageError("give a concept NAME, or --list")
+    from ..concept_card import concept_card, example_usage_store, format_card
+    from ..stores import open_store
+
     target = open_store(store) if store else example_usage_store()
     try:
         card = concept_card(name, ontology=location, usage_store=target)
@@ -164,6 +167,8 @@ def ontology() -> None:
 @handle_errors
 def diff(old: str, new: str, exit_code: bool) -> None:
     """List what changed from OLD to NEW (ontology files or folders of *.ttl files)."""
+    from ..ontology_diff import diff_ontologies, format_diff
+
     result = diff_ontologies(old, new)
     click.echo(format_diff(result))
     if exit_code and not result.is_empty:
@@ -174,7 +179,7 @@ def diff(old: str, new: str, exit_code: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(list(FORMATS)),
+    type=click.Choice(EXPORT_FORMATS),
     default="ttl",
     show_default=True,
     help="ttl (Turtle), owl (RDF/XML) or jsonld (JSON-LD).",
@@ -186,6 +191,8 @@ def diff(old: str, new: str, exit_code: bool) -> None:
 @handle_errors
 def export(fmt: str, out: str | None, location: str | None) -> None:
     """Write the merged ontology as one release file; the same input gives the same bytes."""
+    from ..ontology_release import export_ontology
+
     data = export_ontology(fmt, location=location)
     if out is None:
         stdout: BinaryIO = sys.stdout.buffer
@@ -208,6 +215,8 @@ def export(fmt: str, out: str | None, location: str | None) -> None:
 @handle_errors
 def docs(out: str, location: str | None) -> None:
     """Generate the HTML reference (pyLODE) and a picture of the class hierarchy."""
+    from ..ontology_docs import build_docs
+
     result = build_docs(out, location=location)
     click.echo(
         f"wrote {result.index_html}, {result.hierarchy_png} and {result.hierarchy_svg} "
@@ -230,6 +239,8 @@ def release(out: str, location: str | None) -> None:
     Each in Turtle, OWL (RDF/XML) and JSON-LD, byte-for-byte reproducible, with
     skos:definition generated from the IAO:0000115 definitions for SKOS tools.
     """
+    from ..ontology_release import write_release
+
     for path in write_release(out, location=location):
         click.echo(f"wrote {path} ({path.stat().st_size} bytes)")
 
@@ -250,6 +261,8 @@ def sheet() -> None:
 @handle_errors
 def sheet_export(out: str, location: str | None) -> None:
     """Write one row per class: IRI, label, synonyms, parent, definition and its sources, ..."""
+    from ..term_sheet import export_sheet
+
     rows = export_sheet(out, location=location)
     click.echo(f"wrote {out} ({rows} rows)")
 
@@ -271,6 +284,10 @@ def sheet_import(path: str, folder: str | None, no_reasoner: bool) -> None:
     Prints the diff and the checks. Exit status: 0 applied (or nothing to apply), 1 the edited
     ontology fails a check (nothing written), 2 a bad row (FILE:ROW:COLUMN; nothing written).
     """
+    from ..ontology_diff import format_diff
+    from ..qc import format_report
+    from ..term_sheet import import_sheet
+
     result = import_sheet(path, folder, reasoner=not no_reasoner)
     if not result.files:
         click.echo("no changes: the sheet matches the ontology")
@@ -305,6 +322,9 @@ def migrate_annotations(folder: str | None, check_only: bool) -> None:
     IAO:0000116; terms get a curation status and term editor; bibliography entries a label;
     dates and years OWL 2 datatypes. Files already in that form are left byte-identical.
     """
+    from ..ontology_migration import migrate_directory
+    from ..resources import resource_dir
+
     target = Path(folder) if folder else resource_dir("ontology")
     results = migrate_directory(target, write=not check_only)
     changed = [r for r in results if r.changed]

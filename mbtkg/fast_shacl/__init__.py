@@ -12,7 +12,20 @@ lines, values and messages as pySHACL's.
 
 from __future__ import annotations
 
-from .compiler import CompiledShapes, compile_shapes
+from typing import TYPE_CHECKING, Any
+
+from .compiled import CompiledShapes
 from .engine import FastValidator, default_compiled
 
+if TYPE_CHECKING:
+    from .compiler import compile_shapes
+
 __all__ = ["CompiledShapes", "FastValidator", "compile_shapes", "default_compiled"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "compile_shapes":  # the compiler needs rdflib; running compiled shapes does not
+        from .compiler import compile_shapes
+
+        return compile_shapes
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

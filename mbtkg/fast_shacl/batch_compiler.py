@@ -36,25 +36,18 @@ from dataclasses import dataclass, field
 
 import rdflib
 
+from .compiled import GRAPH_VAR, GROUP_VAR, MASK_VAR, BatchPlan, Reports
 from .ontology_facts import FACTS_GRAPH, INSTANCE_OF, SUBCLASS_OF, OntologyFacts
 from .shapes import Shape
 from .sparql_scope import graph_local
 
-GRAPH_VAR = "fast_shacl_graph"
 #: Groups per query: Oxigraph parses and plans one query of all ~30 groups in about 4 ms, two
 #: halves in about 2.5 ms together, and the difference is paid once per batch.
 GROUPS_PER_QUERY = 16
 #: Constraints per bit mask, well inside Oxigraph's 64-bit integers.
 _BITS = 30
-MASK_VAR = "fast_shacl_mask"
-GROUP_VAR = "fast_shacl_group"
 _G = f"?{GRAPH_VAR}"
 _FACTS = f"<{FACTS_GRAPH}>"
-
-#: What a result reports as its ``sh:value``: the value node, the focus node, or nothing.
-#: "sparql" marks a SPARQL constraint (its index is into ``CompiledShapes.sparql``; it
-#: reports the value); "general" marks a session to validate the general way.
-Reports = str  # "value" | "focus" | "none" | "sparql" | "general"
 
 
 @dataclass(frozen=True)
@@ -80,21 +73,6 @@ class BatchForm:
     classes: tuple[str, ...] = ()
     #: Other predicates the check reads (``sh:lessThan``), for the "general" marker.
     reads: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class BatchPlan:
-    """The batch queries and how to read their rows; plain data, so it crosses processes."""
-
-    #: Each a UNION of up to GROUPS_PER_QUERY groups; together they check every constraint.
-    queries: tuple[str, ...]
-    #: For group number s: per bit of the mask, (branch index, what the result reports);
-    #: the index is into ``CompiledShapes.sparql`` when it reports "sparql".
-    groups: tuple[tuple[tuple[int, Reports], ...], ...]
-    #: Classes whose ontology closure and instances go into the facts graph.
-    classes: tuple[str, ...]
-    #: Predicates whose ontology triples go into the facts graph.
-    read_predicates: tuple[str, ...]
 
 
 @dataclass

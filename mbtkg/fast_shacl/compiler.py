@@ -22,56 +22,17 @@ The data graph is the session's triples plus the ontology, as pySHACL sees it wi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import rdflib
 
 from .. import vocab
-from .batch_compiler import GRAPH_VAR, BatchBuilder, BatchForm, BatchPlan
+from .batch_compiler import GRAPH_VAR, BatchBuilder, BatchForm
+from .compiled import Branch, CompiledShapes, SparqlCheck
 from .ontology_facts import OntologyFacts, default_facts
 from .shapes import SH, Shape, read_shapes, shape_name
 
 _TYPE_PATH = f"<{vocab.RDF}type>/<{vocab.RDFS}subClassOf>*"
 _PATHLESS = {"ClassConstraintComponent", "OrConstraintComponent"}
-
-
-@dataclass(frozen=True)
-class Branch:
-    """What one compiled constraint reports: shape, component, path, message."""
-
-    shape: str
-    component: str
-    path: str | None
-    message: str | None
-    value_is_focus: bool = False
-    #: The IRI of the shape as written in the shapes graph (None for a blank node).
-    source: str | None = None
-    #: Which constraint of the shapes graph this is: two constraints of one shape with the
-    #: same component (two sh:class values, say) report a value twice, as SHACL says.
-    constraint: int = 0
-
-
-@dataclass(frozen=True)
-class SparqlCheck:
-    """An ``sh:sparql`` constraint: its focus query, its own query, and what it reports."""
-
-    focus_query: str
-    query: str
-    branch: Branch
-
-
-@dataclass(frozen=True)
-class CompiledShapes:
-    """The compiled form of a shapes graph; plain strings, so it crosses process boundaries."""
-
-    query: str | None
-    branches: tuple[Branch, ...]
-    sparql: tuple[SparqlCheck, ...]
-    fallback_turtle: str | None
-    fell_back: tuple[tuple[str, str], ...]  # (shape, reason)
-    #: The batch form, or None when it would not be exact (``batch_blocked`` says why).
-    batch: BatchPlan | None = None
-    batch_blocked: str | None = None
 
 
 def _iri_or_none(node: rdflib.term.Node) -> str | None:

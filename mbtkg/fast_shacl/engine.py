@@ -20,40 +20,106 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
-import rdflib
-from pyshacl import validate as pyshacl_validate
 
 from .. import vocab
 from ..concepts import ConceptIndex, compact, default_index
+from ..resources import ontology_files, shape_files
 from ..sessions.to_rdf import SessionGraph
-from ..violations import (
-    Violation,
-    declared_suggestion,
-    node_text,
-    ontology_graph,
-    quads_to_rdflib,
-    shapes_graph,
-    violations_from_results,
+from ..violations import Violation
+from .compiled import (
+    GRAPH_VAR,
+    GROUP_VAR,
+    MASK_VAR,
+    BatchPlan,
+    Branch,
+    CompiledRules,
+    CompiledShapes,
+    SparqlCheck,
 )
-from .batch_compiler import GRAPH_VAR, GROUP_VAR, MASK_VAR
-from .compiler import Branch, CompiledShapes, compile_shapes
 from .ontology_facts import FACTS_GRAPH, SUBCLASS, default_facts, pyshacl_ontology_quads
+
+if TYPE_CHECKING:
+    import rdflib
+
+# rdflib and pySHACL are imported where they are needed (compiling shapes, shapes left to
+# pySHACL, describing a violation), so validating a clean session from cached rules needs
+# neither.
 
 OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal
 Found = set[tuple[Branch, OxTerm, OxTerm | None]]
 _NQ = ox.RdfFormat.N_QUADS
 
 
+#: The modules whose code decides the compiled rules (part of their cache key).
+_RULES_CODE = tuple(
+    f"fast_shacl/{name}.py"
+    for name in ("batch_compiler", "compiled", "compiler", "ontology_facts", "shapes",
+                 "sparql_scope")
+) + ("concepts.py", "validate.py", "violations.py", "vocab.py")  # fmt: skip
+
+
+def compiled_rules(
+    shapes: Sequence[Path] | None = None, *, directory: Path | None = None
+) -> CompiledRules:
+    """Shapes compiled against the bundled ontology, with the facts their batch form needs.
+
+    Read from the cache of derived rules (:mod:`mbtkg.derived_cache`, or ``directory``) when
+    the shape files, the ontology, the compiler's code and the libraries it uses are unchanged;
+    else compiled and stored there. ``shapes`` defaults to the bundled shape files.
+    """
+    from ..derived_cache import fingerprint, load_or_build
+
+    files = list(shapes) if shapes is not None else shape_files()
+    key = fingerprint(
+        [*files, *ontology_files()],
+        code=_RULES_CODE,
+        libraries=("pyoxigraph", "rdflib", "pyshacl"),
+    )
+    return load_or_build(
+        "compiled-shapes",
+        key,
+        lambda: _build_rules(files),
+        CompiledRules,
+        allowed=(CompiledShapes, Branch, SparqlCheck, BatchPlan),
+        directory=directory,
+    )
+
+
+def _build_rules(files: Sequence[Path]) -> CompiledRules:
+    import rdflib
+
+    from .compiler import compile_shapes
+
+    graph = rdflib.Graph()
+    for path in files:
+        graph.parse(str(path), format="turtle")
+    compiled = compile_shapes(graph)
+    facts = b""
+    if compiled.batch is not None:
+        quads = default_facts().fact_quads(compiled.batch.classes, compiled.batch.read_predicates)
+        facts = ox.serialize(quads, format=_NQ) or b""
+    return CompiledRules(compiled, facts)
+
+
 @lru_cache(maxsize=1)
+def default_rules() -> CompiledRules:
+    """The bundled shapes' compiled rules, once per process (see :func:`compiled_rules`)."""
+    return compiled_rules()
+
+
 def default_compiled() -> CompiledShapes:
-    """The bundled shapes, compiled once per process."""
-    return compile_shapes(shapes_graph())
+    """The bundled shapes, compiled once per process (read from the cache when unchanged)."""
+    return default_rules().compiled
 
 
 def to_rdflib(term: OxTerm) -> rdflib.term.Node:
     """The rdflib term for an Oxigraph term."""
+    import rdflib
+
     if isinstance(term, ox.NamedNode):
         return rdflib.URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -99,17 +165,25 @@ class FastValidator:
     """
 
     def __init__(self, compiled: CompiledShapes | None = None) -> None:
-        self.compiled = compiled or default_compiled()
-        self._ontology = pyshacl_ontology_quads()
         self._fallback: rdflib.Graph | None = None
+        self._facts: tuple[ox.Quad, ...] = ()
+        if compiled is None:
+            rules = default_rules()
+            self.compiled = rules.compiled
+            if rules.fact_nquads:
+                self._facts = tuple(ox.parse(rules.fact_nquads, format=_NQ))
+        else:
+            self.compiled = compiled
+            plan = compiled.batch
+            if plan is not None:
+                facts = default_facts().fact_quads(plan.classes, plan.read_predicates)
+                self._facts = tuple(facts)
         if self.compiled.fallback_turtle:
+            import rdflib
+
             self._fallback = rdflib.Graph().parse(
                 data=self.compiled.fallback_turtle, format="turtle"
             )
-        plan = self.compiled.batch
-        self._facts: tuple[ox.Quad, ...] = ()
-        if plan is not None:
-            self._facts = tuple(default_facts().fact_quads(plan.classes, plan.read_predicates))
         #: How the last call validated its sessions: counts of "batch" and "general".
         self.last_run: dict[str, int] = {"batch": 0, "general": 0}
 
@@ -220,6 +294,10 @@ class FastValidator:
 
     def _pyshacl(self, graph: SessionGraph, index: ConceptIndex) -> list[Violation]:
         """What pySHACL finds with the shapes the compiler could not handle."""
+        from pyshacl import validate as pyshacl_validate
+
+        from ..violations import ontology_graph, quads_to_rdflib, violations_from_results
+
         _conforms, results, _text_report = pyshacl_validate(
             quads_to_rdflib(graph.quads),
             shacl_graph=self._fallback,
@@ -234,7 +312,7 @@ class FastValidator:
         # A fresh store each time: Oxigraph's in-memory store keeps removed quads around
         # (MVCC), and queries slowed from 0.17 s to 0.6 s over 20 sessions reusing one store.
         store = ox.Store()
-        store.extend(self._ontology)
+        store.extend(pyshacl_ontology_quads())
         store.extend(graph.quads)
         try:
             return run_general(store, self.compiled)
@@ -249,6 +327,10 @@ class FastValidator:
         graph: SessionGraph,
         index: ConceptIndex,
     ) -> Violation:
+        import rdflib
+
+        from ..violations import declared_suggestion, node_text
+
         focus_iri = focus.value if not isinstance(focus, ox.BlankNode) else str(to_rdflib(focus))
         rdf_value = None if value is None else to_rdflib(value)
         path = None if branch.path is None else rdflib.URIRef(branch.path)
@@ -301,6 +383,9 @@ def validate_data_graph(data: rdflib.Graph, compiled: CompiledShapes) -> list[Gr
     (``compiled.fell_back``) are validated by pySHACL on the same graph. This is how the W3C
     SHACL test suite is run against the engine (tests/test_w3c_shacl.py).
     """
+    import rdflib
+    from pyshacl import validate as pyshacl_validate
+
     store = ox.Store()
     store.load(data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
     out: list[GraphResult] = []

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import pyoxigraph as ox
-import rdflib
 
 from .. import vocab
 from ..concepts import default_ontology_quads
@@ -128,6 +127,7 @@ def pyshacl_ontology_quads() -> tuple[ox.Quad, ...]:
     pySHACL copies RDFS/OWL axioms and named individuals into the data graph (blank nodes as
     fresh copies); with ``PYSHACL_USE_FULL_MIXIN`` set it copies every triple instead.
     """
+    import rdflib
     from pyshacl.rdfutil.inoculate import inoculate
     from pyshacl.validator import USE_FULL_MIXIN
 

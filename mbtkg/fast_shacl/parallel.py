@@ -11,6 +11,7 @@ pickles); files travel as paths and are read in the worker, so reading also runs
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,10 +31,31 @@ T = TypeVar("T")
 _validator: FastValidator | None = None  # one per process, built on first use
 #: Fewer sessions than this per worker are validated in-process: starting workers costs more.
 _MIN_PER_WORKER = 4
+#: Files smaller than this all together are read and validated in-process, however many: a
+#: worker's start and the trip of its results back cost more than the work it would take over
+#: (about four generated 200-turn sessions, or a dozen of the bundled examples).
+SMALL_INPUT_BYTES = 128 * 1024
 #: Sessions per task: a worker validates a task with one ``validate_many`` call (which puts
 #: about six 5,000-quad sessions in each store); smaller tasks balance the workers better,
 #: larger ones send fewer messages.
 BATCH_SIZE = 12
+
+
+def use_workers(paths: Sequence[str], jobs: int, min_files: int = _MIN_PER_WORKER * 2) -> bool:
+    """Whether files are worth worker processes: ``jobs`` above 1, at least ``min_files``
+    files and at least :data:`SMALL_INPUT_BYTES` of them (a file that cannot be read counts
+    as empty; its reader reports it)."""
+    if jobs <= 1 or len(paths) < min_files:
+        return False
+    size = 0
+    for path in paths:
+        try:
+            size += os.stat(path).st_size
+        except OSError:
+            continue
+        if size >= SMALL_INPUT_BYTES:
+            return True
+    return False
 
 
 def _fast_validator() -> FastValidator:
@@ -41,6 +63,16 @@ def _fast_validator() -> FastValidator:
     if _validator is None:
         _validator = FastValidator()
     return _validator
+
+
+def prepare_workers(engine: str, index: ConceptIndex | None = None) -> None:
+    """Build here what every worker needs (the concept index, the fast engine with its compiled
+    shapes), before worker processes start: forked workers inherit it instead of each building
+    it or reading it from the cache."""
+    if index is None:
+        default_index()
+    if engine == "fast":
+        _fast_validator()
 
 
 def validate_batch(
@@ -81,6 +113,7 @@ def validate_graphs_with(
         found = [v for batch in batches for v in _validate_graph_batch(batch, engine, index)]
     else:
         batches = _batches(graphs, jobs)
+        prepare_workers(engine, index)
         with process_pool(min(jobs, len(batches))) as pool:
             results = pool.map(
                 _validate_graph_batch, batches, [engine] * len(batches), [index] * len(batches)
@@ -154,10 +187,11 @@ def validate_paths(
                 continue
         todo.append(source)
     jobs = max(1, jobs or default_jobs())
-    if jobs == 1 or len(todo) < 2:
+    if not use_workers(todo, jobs):
         results = [r for batch in _batches(todo, 1) for r in _validate_files(batch, engine, index)]
     else:
         batches = _batches(todo, jobs)
+        prepare_workers(engine, index)
         with process_pool(min(jobs, len(batches))) as pool:
             parts = pool.map(
                 _validate_files, batches, [engine] * len(batches), [index] * len(batches)
