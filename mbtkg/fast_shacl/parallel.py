@@ -14,7 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,11 +146,14 @@ def validate_paths(
     jobs: int | None = None,
     cache: ValidationCache | None = None,
     index: ConceptIndex | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> FileValidation:
     """Read and validate session files, in parallel, reusing cached results of unchanged files.
 
     Files that cannot be read are returned as input errors (never cached); a session id used
     by two files is an input error for the second, as in :func:`mbtkg.loading.read_graphs`.
+    ``progress`` is called as ``progress("validate", files done, files)`` as batches finish
+    (the hook of :data:`mbtkg.loading.Progress`).
     """
     check_engine(engine)
     sources = [str(p) for p in paths]
@@ -170,15 +173,32 @@ def validate_paths(
                 continue
         todo.append(source)
     jobs = max(1, jobs or default_jobs())
+    done = len(sources) - len(todo)
+    results: list[Outcome] = []
+
+    def collect(part: list[Outcome]) -> None:
+        nonlocal done
+        results.extend(part)
+        done += len(part)
+        if progress is not None:
+            progress("validate", done, len(sources))
+
+    if progress is not None:
+        progress("validate", done, len(sources))
     if jobs == 1 or len(todo) < 2:
-        results = [r for batch in _batches(todo, 1) for r in _validate_files(batch, engine, index)]
+        # pySHACL gains nothing from batches and takes seconds a session: one at a time, so
+        # that progress moves with each file
+        per_batch = [[t] for t in todo] if engine == "pyshacl" else _batches(todo, 1)
+        for batch in per_batch:
+            collect(_validate_files(batch, engine, index))
     else:
         batches = _batches(todo, jobs)
         with _pool(min(jobs, len(batches))) as pool:
             parts = pool.map(
                 _validate_files, batches, [engine] * len(batches), [index] * len(batches)
             )
-            results = [r for part in parts for r in part]
+            for part in parts:
+                collect(part)
     for source, result in zip(todo, results, strict=True):
         outcome[source] = result
         session_id, violations, problem = result
