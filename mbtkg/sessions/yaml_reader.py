@@ -336,7 +336,7 @@ def _tab_near(text: str, line: int, column: int) -> tuple[int, int] | None:
     """(line, column), 1-based, of a tab where a YAML error points or in that line's
     indentation (or the previous line's, where libyaml sometimes points after it), else None.
 
-    >>> _tab_near("a:\n\tb: 1\n", 1, 0)
+    >>> _tab_near("a:\\n\\tb: 1\\n", 1, 0)
     (2, 1)
     """
     lines = text.splitlines()
