@@ -19,8 +19,7 @@ import rdflib
 
 from . import vocab
 from .errors import InputError
-from .resources import shape_files
-from .validate import ValidationReport, Violation
+from .violations import ValidationReport, Violation, shapes_graph
 
 _SH = rdflib.Namespace(vocab.SH)
 _SHAPES = "https://w3id.org/mbtkg/shapes#"
@@ -29,9 +28,7 @@ _SHAPES = "https://w3id.org/mbtkg/shapes#"
 @lru_cache(maxsize=1)
 def _shape_facts() -> tuple[dict[str, str], dict[str, str]]:
     """(the node shape holding each named SPARQL constraint, each shape's severity)."""
-    shapes = rdflib.Graph()
-    for path in shape_files():
-        shapes.parse(str(path), format="turtle")
+    shapes = shapes_graph()
     holder = {
         str(c): str(s)
         for s, c in shapes.subject_objects(_SH.sparql)
@@ -59,7 +56,7 @@ def _shape_iri(violation: Violation) -> str | None:
 def report_graph(report: ValidationReport) -> rdflib.Graph:
     """The report as an RDF graph in the SHACL validation report vocabulary.
 
-    >>> from mbtkg.validate import ValidationReport
+    >>> from mbtkg.violations import ValidationReport
     >>> g = report_graph(ValidationReport(1, ()))
     >>> bool(g.value(next(g.subjects()), rdflib.SH.conforms))
     True
@@ -129,7 +126,7 @@ def report_json(report: ValidationReport, errors: Sequence[InputError] = ()) -> 
     """The outcome as JSON: ``conforms`` (false when a file could not be read), the counts,
     one object per violation (file, line, node, path, shape, message) and per unreadable file.
 
-    >>> from mbtkg.validate import ValidationReport
+    >>> from mbtkg.violations import ValidationReport
     >>> json.loads(report_json(ValidationReport(2, ())))["conforms"]
     True
     """

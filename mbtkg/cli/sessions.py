@@ -156,7 +156,7 @@ def load_command(
     """
     files = expand_session_paths(paths)
     target = open_store(store)
-    recovered = getattr(target, "recovered", ())
+    recovered = target.recovered
     if recovered:
         click.echo(
             f"note: an earlier load into {target.selector} did not finish; its "
