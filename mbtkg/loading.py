@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from . import vocab
 from .concepts import ConceptIndex, default_index, default_ontology_quads
-from .errors import InputError, StoreError, UnknownNameError, ValidationFailed
+from .errors import InputError, Location, StoreError, UnknownNameError, ValidationFailed
 from .sessions import Session, SessionGraph, read_session, session_to_rdf
 from .stores.base import GraphLoad, Store
 from .validate import ValidationReport, Violation, validate_graphs
@@ -36,8 +36,20 @@ class LoadSummary:
     def __str__(self) -> str:
         text = f"loaded {len(self.sessions)} session(s), {self.triples} triples, in {self.seconds:.2f} s"
         if self.skipped:
-            text += f"; skipped {len(self.skipped)} invalid file(s): {', '.join(self.skipped)}"
+            text += f"; skipped {len(self.skipped)} file(s): {', '.join(self.skipped)}"
         return text
+
+    def describe(self, selector: str) -> str:
+        """One line for the end of a load: what went where, and how many files were skipped.
+
+        >>> LoadSummary(("s-1",), 120, ("bad.yaml",), 0.5).describe("oxigraph:memory")
+        'loaded 1 session(s) (120 triples) into oxigraph:memory in 0.50 s; skipped 1 file(s)'
+        """
+        text = (
+            f"loaded {len(self.sessions)} session(s) ({self.triples} triples) into {selector} "
+            f"in {self.seconds:.2f} s"
+        )
+        return text + (f"; skipped {len(self.skipped)} file(s)" if self.skipped else "")
 
 
 #: Called as ``progress(stage, done, total)`` while a load runs; stages are "check" (files read,
@@ -279,11 +291,13 @@ def load(
     report = progress or _no_progress
     sources = [str(p) for p in paths]
     errors: list[InputError] = []
+    duplicates: list[InputError] = []  # two conforming files with one id: never skipped
     violations: list[Violation] = []
-    seen: dict[str, str] = {}
+    seen: dict[str, str] = {}  # session id -> the conforming file that has it
     kept: list[str] = []
     triples = 0
     checked = 0
+    read = 0
     target = _graph_load(store)
     try:
         report("check", 0, len(sources))
@@ -294,30 +308,35 @@ def load(
                     errors.append(next(chunk_errors))
                     continue
                 session = outcome.sessions[slot]
+                read += 1
+                if session.violations:
+                    # A file that does not conform claims no id: with skip_invalid, a
+                    # conforming file with the same id still loads.
+                    violations.extend(session.violations)
+                    continue
                 if session.session_id in seen:
-                    errors.append(
+                    duplicates.append(
                         InputError(
                             f"session id {session.session_id!r} is also used by "
-                            f"{seen[session.session_id]}; each session needs its own id"
+                            f"{seen[session.session_id]}; each session needs its own id "
+                            "(both files conform, so neither is skipped)",
+                            Location(session.source),
                         )
                     )
                     continue
                 seen[session.session_id] = session.source
-                if session.violations:
-                    violations.extend(session.violations)
-                    continue
-                if (errors or violations) and not skip_invalid:
+                if duplicates or ((errors or violations) and not skip_invalid):
                     continue  # this load will fail: write nothing more
                 target.add(session.graph, session.nquads)
                 kept.append(session.session_id)
                 triples += session.triples
             checked += len(chunk)
             report("check", checked, len(sources))
-        if errors and not skip_invalid:
-            raise LoadInputError(errors)
+        if duplicates or (errors and not skip_invalid):
+            raise LoadInputError([*([] if skip_invalid else errors), *duplicates])
         invalid = {v.source for v in violations}
         if invalid and not skip_invalid:
-            validation = ValidationReport(len(seen), tuple(violations))
+            validation = ValidationReport(read, tuple(violations))
             raise ValidationFailed(
                 f"{len(invalid)} file(s) do not conform; nothing was loaded\n{validation}",
                 validation,
@@ -340,25 +359,47 @@ def load(
     )
 
 
+def _at(text: str) -> str:
+    """``12:3: what`` as ``line 12, column 3: what`` (and ``12: what`` as ``line 12: what``)."""
+    head, sep, rest = text.partition(": ")
+    numbers = head.split(":")
+    if not sep or not all(n.isdigit() for n in numbers) or len(numbers) > 2:
+        return text
+    where = f"line {numbers[0]}" + (f", column {numbers[1]}" if len(numbers) == 2 else "")
+    return f"{where}: {rest}"
+
+
 def _skip_reasons(errors: Sequence[InputError], violations: Sequence[Violation]) -> tuple[str, ...]:
-    """One line per skipped file: the first problem found in it, with its line."""
+    """One line per skipped file, ``FILE: cannot be read|does not conform: line N: why``: the
+    first problem found in it (messages never quote session text).
+
+    >>> _at("7:2: a tab")
+    'line 7, column 2: a tab'
+    """
     lines: dict[str, str] = {}
     for error in errors:
         text = str(error).splitlines() or [type(error).__name__]
         line = text[0]
+        more = ""
         if len(text) > 1 and line.endswith(":"):  # "N problems in FILE:" then one per line
             rest = [t.strip() for t in text[1:] if t.strip()]
-            line = rest[0] + (f" (and {len(rest) - 1} more problem(s))" if len(rest) > 1 else "")
+            line = rest[0]
+            more = f" (and {len(rest) - 1} more problem(s))" if len(rest) > 1 else ""
         path = str(error.location.path) if error.location else ""
-        if path and not line.startswith(path):
-            line = f"{path}: {line}"
-        lines.setdefault(path or line, line)
+        if path and line.startswith(f"{path}:"):
+            line = _at(line[len(path) + 1 :].lstrip())
+        lines.setdefault(path or line, f"{path or '?'}: cannot be read: {line}{more}")
     counts: dict[str, int] = {}
     for v in violations:
         counts[v.source] = counts.get(v.source, 0) + 1
-    for v in violations:
-        where = f"{v.source}:{v.line}" if v.line else v.source
-        lines.setdefault(v.source, f"{where}: does not conform ({counts[v.source]} violation(s))")
+    for v in violations:  # the first violation says why (str(v) never quotes session text)
+        others = counts[v.source] - 1
+        why = _at(str(v)[len(v.source) + 1 :])
+        lines.setdefault(
+            v.source,
+            f"{v.source}: does not conform: {why}"
+            + (f" (and {others} more violation(s))" if others else ""),
+        )
     return tuple(lines[k] for k in sorted(lines))
 
 

@@ -199,3 +199,31 @@ def test_the_format_doc_example_passes_the_schema() -> None:
     text = doc.read_text(encoding="utf-8").split("```yaml\n")[1].split("```", 1)[0]
     assert text.startswith("# yaml-language-server: $schema=../../shapes/session.schema.json")
     assert errors(as_json(yaml.safe_load(text))) == []
+
+
+def test_schema_reader_and_docs_know_the_same_relations() -> None:
+    in_schema = set(schema()["$defs"]["annotation"]["properties"]["relations"]["properties"])
+    in_reader = set(default_index().relation_labels.values())
+    assert in_schema == in_reader
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "session-format.md").read_text(
+        encoding="utf-8"
+    )
+    table = doc.split("## Relations", 1)[1].split("\n## ", 1)[0]
+    for name in in_reader:
+        assert f"| `{name}` |" in table, name
+
+
+def test_a_preceded_by_link_passes_the_schema_and_the_reader(tmp_path: Path) -> None:
+    from mbtkg.sessions import read_session, session_to_rdf
+    from mbtkg.validate import validate_graphs
+
+    data = _edit("annotations/1/relations", {"precededBy": ["a1"]})
+    assert errors(data) == []
+    assert errors(_edit("annotations/1/relations", {"precededBy": "a1"})) == []
+    assert errors(_edit("annotations/1/relations", {"precededBy": []}))
+    path = tmp_path / "preceded.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    session = read_session(path)
+    [relation] = session.annotations[1].relations
+    assert relation.property_iri == f"{vocab.MBT}precededBy"
+    assert validate_graphs([session_to_rdf(session)], engine="fast").conforms

@@ -255,7 +255,7 @@ def test_cli_load_skip_invalid_exits_0(tmp_path: Path, reader_bad: Path) -> None
     )
     assert result.exit_code == 0, result.output
     assert "loaded 1 session(s)" in result.output
-    assert "skipped 2 invalid file(s)" in result.output
+    assert "skipped 2 file(s)" in result.output
     assert str(reader_bad) in result.output
 
 

@@ -101,31 +101,97 @@ def test_every_question_is_listed_by_the_cli() -> None:
 # ------------------------------------------------- answers checked against the session files
 
 
+def _share_from_the_file(
+    s: Session, patient: str, annotator: str | None
+) -> tuple[str, int, int, int, float] | None:
+    """(session, coders, patient turns in the coded stretch, covered, share), counted by hand."""
+    coded = [
+        a
+        for a in s.annotations
+        if a.start is not None and a.end is not None and annotator in (None, a.annotator)
+    ]
+    if not coded:
+        return None
+    first, last = min(a.start for a in coded), max(a.end for a in coded)  # type: ignore[type-var]
+    turns = [t.id for t in s.turns if t.speaker == patient and first <= t.id <= last]  # type: ignore[operator]
+    if not turns:
+        return None
+    modes = [a for a in coded if is_a(a, "PrementalizingMode")]
+    covered = [t for t in turns if any(a.start <= t <= a.end for a in modes)]  # type: ignore[operator]
+    coders = len({a.annotator for a in coded})
+    return (s.id, coders, len(turns), len(covered), round(len(covered) / len(turns), 3))
+
+
 def test_prementalizing_share_matches_a_count_from_the_files(
     example_store: Store, sessions: dict[str, Session]
 ) -> None:
     for patient in ("P-jonas", "P-susan", "P-omar"):
-        rows = run_query(example_store, "prementalizing-share", {"patient": patient}).values()
-        expected = []
-        for s in sorted(sessions.values(), key=lambda s: (s.date, s.number)):
-            turns = [t.id for t in s.turns if t.speaker == patient]
-            if not turns:
-                continue
-            modes = [a for a in s.annotations if is_a(a, "PrementalizingMode")]
-            covered = [
-                t
-                for t in turns
-                if any(
-                    a.start is not None and a.end is not None and a.start <= t <= a.end
-                    for a in modes
-                )
+        for annotator in (None, "A-1", "A-2"):
+            params = {"patient": patient} | ({"annotator": annotator} if annotator else {})
+            rows = run_query(example_store, "prementalizing-share", params).values()
+            ordered = sorted(sessions.values(), key=lambda s: (s.date, s.number))
+            expected = [
+                row
+                for s in ordered
+                if (row := _share_from_the_file(s, patient, annotator)) is not None
             ]
-            expected.append((s.id, len(turns), len(covered), round(len(covered) / len(turns), 3)))
-        got = [
-            (r["session_id"], r["patient_turns"], r["prementalizing_turns"], r["share"])
-            for r in rows
-        ]
-        assert got == expected, patient
+            got = [
+                (
+                    r["session_id"],
+                    r["coders"],
+                    r["patient_turns"],
+                    r["prementalizing_turns"],
+                    r["share"],
+                )
+                for r in rows
+            ]
+            assert got == expected, (patient, annotator)
+    pooled = run_query(example_store, "prementalizing-share", {"patient": "P-susan"}).values()
+    assert [r["coders"] for r in pooled] == [2]  # susan-12 has two coders: the row says so
+
+
+def test_the_query_and_the_trajectory_give_one_prementalizing_share(
+    example_store: Store, sessions: dict[str, Session]
+) -> None:
+    """The same figure from `mbtkg query prementalizing-share` and `mbtkg analyze trajectory`,
+    for every patient of the examples and each of their coders."""
+    from mbtkg.analysis import trajectory
+
+    patients = sorted(
+        {p.id for s in sessions.values() for p in s.participants if p.role == "patient"}
+    )
+    assert len(patients) >= 6
+    compared = 0
+    for patient in patients:
+        points = trajectory(example_store, patient)
+        for coder in sorted({p.annotator for p in points}):
+            rows = run_query(
+                example_store, "prementalizing-share", {"patient": patient, "annotator": coder}
+            ).values()
+            from_query = [
+                (r["session_id"], r["patient_turns"], r["prementalizing_turns"], r["share"])
+                for r in rows
+            ]
+            from_trajectory = [
+                (
+                    p.session,
+                    p.patient_turns,
+                    p.prementalizing_turns,
+                    round(p.prementalizing_share, 3),
+                )
+                for p in points
+                if p.annotator == coder
+            ]
+            assert from_query == from_trajectory, (patient, coder)
+            compared += len(from_query)
+        single = [p for p in points if sum(q.session == p.session for q in points) == 1]
+        pooled = {
+            r["session_id"]: (r["patient_turns"], r["share"])
+            for r in run_query(example_store, "prementalizing-share", {"patient": patient}).values()
+        }
+        for p in single:  # one coder: the pooled figure is that coder's
+            assert pooled[p.session] == (p.patient_turns, round(p.prementalizing_share, 3))
+    assert compared >= 8
 
 
 def test_unrepaired_ruptures_match_the_files(

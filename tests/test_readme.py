@@ -33,3 +33,32 @@ def test_readme_python_example_runs() -> None:
     namespace: dict[str, object] = {}
     exec(compile(block.group(1), "README.md", "exec"), namespace)  # noqa: S102 - our own README
     assert namespace.get("rows") is not None
+
+
+def _table_extras() -> set[str]:
+    """The extras the feature table ("What it does") marks, as `[name]` in its cells."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## What it does", 1)[1].split("\n## ", 1)[0]
+    table = "\n".join(line for line in section.splitlines() if line.startswith("|"))
+    return set(re.findall(r"`\[([a-z]+)\]`", table))
+
+
+def _installed_extras(command: str) -> set[str]:
+    found = re.findall(r"pip install[^`\n]*?'\.\[([a-z,]+)\]'", command)
+    return {name for group in found for name in group.split(",")}
+
+
+def test_every_extra_of_the_feature_table_is_installed_by_the_readme() -> None:
+    import tomllib
+
+    extras = _table_extras()
+    assert {"plots", "docs", "sheet", "annotate"} <= extras
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "optional-dependencies"
+    ]
+    assert extras <= set(declared)
+    demo = next(c for c in _commands() if "mbtkg demo" in c and "pip install" in c)
+    # the model's extra needs torch first (about 1 GB): the README installs it on its own line
+    assert extras - {"suggest"} <= _installed_extras(demo)
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert extras <= _installed_extras(text)

@@ -203,7 +203,7 @@ READER_ERRORS: dict[str, tuple[str, int, tuple[str, ...]]] = {
     "id with a space": (
         edited("{id: a1,", "{id: a 1,"),
         11,
-        ("an annotation id 'a 1' may use only letters, digits",),
+        ("an annotation id ('a 1') may use only letters, digits",),
     ),
     # YAML 1.1 reads yes/no/on/off/true/false as booleans: never an id, a span or a time
     "boolean session id": (
@@ -226,6 +226,41 @@ READER_ERRORS: dict[str, tuple[str, int, tuple[str, ...]]] = {
         8,
         ("turn start time must be seconds",),
     ),
+    "boolean id says why and how to quote it": (
+        edited("{id: a1,", "{id: yes,"),
+        11,
+        ("found the yes/no value true", 'put the id in quotes (id: "yes")'),
+    ),
+    "id with a final newline": (
+        edited("{id: s1,", '{id: "s1\\n",'),
+        1,
+        ("control character", "the pattern [A-Za-z0-9][A-Za-z0-9._-]*"),
+    ),
+    "id with a newline inside": (
+        edited("{id: a1,", '{id: "a\\n1",'),
+        11,
+        ("control character", "may use only letters, digits"),
+    ),
+    "empty concept": (
+        edited("concept: epistemic trust", "concept: null"),
+        11,
+        ("concept is empty at line 11; expected a concept name such as 'clarification'",),
+    ),
+    "concept as a list": (
+        edited("concept: epistemic trust", "concept: [epistemic trust]"),
+        11,
+        ("concept must be a concept name such as 'clarification', found a list of 1 item",),
+    ),
+    "turn text as a mapping": (
+        edited('text: "Hello."}', "text: {a: 1}}"),
+        8,
+        ("turn 1 text must be text, found a mapping with 1 key",),
+    ),
+    "date with a time of day": (
+        edited("date: 2025-03-01", "date: 2025-03-01T10:00:00"),
+        1,
+        ("found a date with a time of day",),
+    ),
     "turns not a list": (
         edited(
             """turns:
@@ -235,9 +270,23 @@ READER_ERRORS: dict[str, tuple[str, int, tuple[str, ...]]] = {
             "turns: {id: 1}\n",
         ),
         7,
-        ("'turns' must be a list, found",),
+        ("'turns' must be a list, found a mapping with 1 key",),
     ),
 }
+
+#: What a message must never show: Python's names for values and classes.
+PYTHON_INTERNALS = (
+    "_Map",
+    "_Seq",
+    "datetime.",
+    "True",
+    "False",
+    "None",
+    "<class",
+    "found dict",
+    "found str",
+    "found list",
+)
 
 
 @pytest.mark.parametrize("case", sorted(READER_ERRORS))
@@ -254,6 +303,27 @@ def test_reader_error_names_file_line_and_what_was_expected(tmp_path: Path, case
     assert message.startswith(f"{path}:{line}: ")
     for fragment in fragments:
         assert fragment in message
+    for internal in PYTHON_INTERNALS:
+        assert internal not in message.removeprefix(f"{path}:"), (internal, message)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ("session:\n\tid: s1\n", 2, 1),
+        ("session:\n  id: s1\n  \tdate: 2025-03-01\n", 3, 3),
+    ],
+    ids=["at the start of a line", "after spaces"],
+)
+def test_a_tab_in_the_indentation_is_named_with_its_line_and_column(
+    tmp_path: Path, text: str, line: int, column: int
+) -> None:
+    path = write(tmp_path, text)
+    error = read_error(path)
+    assert error.location is not None
+    assert (error.location.line, error.location.column) == (line, column)
+    assert f"a tab character at line {line}, column {column}" in str(error)
+    assert "replace the tab with spaces" in str(error)
 
 
 def test_unknown_concept_carries_suggestions(tmp_path: Path) -> None:

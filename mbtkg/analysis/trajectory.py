@@ -10,7 +10,8 @@ the measures are taken over the patient's own turns inside the stretch the coder
 * ``ruptures``: occurrences of any rupture the coder coded in the session;
 * ``trust_markers``: occurrences of ``mbt:EpistemicTrust`` (and subclasses).
 
-A turn covered by two occurrences counts once.
+A turn covered by two occurrences counts once. The shares are defined as in the competency
+query ``prementalizing-share`` (with its ``annotator`` parameter), which gives the same figures.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ _WIDTH = 60
 def _cell(term: Term | None, *, full: bool) -> str:
     if term is None or term.value is None:
         return ""
+    if isinstance(term.value, bool):  # as SPARQL and JSON write them, not Python's True/False
+        return "true" if term.value else "false"
     text = compact(str(term.value)) if term.is_iri else str(term.value)
     if not full and len(text) > _WIDTH:
         text = text[: _WIDTH - 1] + "…"

@@ -3,33 +3,42 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
+from ..errors import InputError, Location
 from ..fast_shacl import default_compiled
 from ..fast_shacl.parallel import validate_paths
-from ..loading import DEFAULT_ENGINE, LoadInputError, load, validate_files
+from ..loading import DEFAULT_ENGINE, LoadInputError, load
+from ..sessions.files import expand_session_paths
 from ..stores import open_store
 from ..validate import ENGINES
 from ..validation_cache import ValidationCache, default_cache_dir
 from . import EXIT_FAILED, EXIT_INPUT, handle_errors, store_option
 from .stores import progress_bar
 
+_PATHS_HELP = (
+    "PATHS are session files, folders (the session files directly inside) or glob patterns "
+    "such as 'sessions/*.yaml'."
+)
 
-@click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
+
+@click.command(epilog=_PATHS_HELP)
+@click.argument("paths", nargs=-1, required=True)
 @click.option(
     "--engine",
     type=click.Choice(ENGINES),
-    default="pyshacl",
+    default=DEFAULT_ENGINE,
     show_default=True,
-    help="pyshacl (the reference) or fast (shapes compiled to SPARQL, run by Oxigraph; same results).",
+    help="fast (shapes compiled to SPARQL, run by Oxigraph; checked against the reference in "
+    "the tests) or pyshacl (the reference; seconds per session).",
 )
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
-    help="Worker processes (default: one per CPU; pyshacl alone runs in one process).",
+    help="Worker processes (default: one per CPU).",
 )
 @click.option(
     "--cache",
@@ -40,37 +49,88 @@ from .stores import progress_bar
     "the user cache directory).",
 )
 @click.option("--no-cache", is_flag=True, help="Validate every file, remember nothing.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json (conforms, violations with file and line, unreadable files) "
+    "on stdout for machines.",
+)
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    metavar="FILE.ttl",
+    help="Also write a SHACL validation report (sh:ValidationReport, in Turtle) to this file.",
+)
 @handle_errors
 def validate(
-    paths: tuple[str, ...], engine: str, jobs: int | None, cache_dir: str | None, no_cache: bool
+    paths: tuple[str, ...],
+    engine: str,
+    jobs: int | None,
+    cache_dir: str | None,
+    no_cache: bool,
+    fmt: str,
+    report_file: str | None,
 ) -> None:
-    """Check session files against the format and the SHACL shapes."""
-    if engine == "pyshacl" and jobs is None and cache_dir is None:
-        report, errors = validate_files(paths)
-        note = ""
+    """Check session files against the format and the SHACL shapes.
+
+    Exit status: 0 every session conforms, 1 a session does not, 2 a file cannot be read
+    (then no report file is written).
+    """
+    files = expand_session_paths(paths)
+    cache = None
+    if not no_cache and (cache_dir is not None or engine == "fast"):
+        cache = ValidationCache(cache_dir or default_cache_dir())
+    with progress_bar() as progress:
+        result = validate_paths(files, engine=engine, jobs=jobs, cache=cache, progress=progress)
+    report, errors = result.report, list(result.errors)
+    note = f" ({result.from_cache} unchanged, from the cache)" if result.from_cache else ""
+    fell_back = default_compiled().fell_back if engine == "fast" else ()
+    for shape, reason in fell_back:
+        click.echo(f"note: {shape} was checked by pySHACL ({reason})", err=True)
+    if report_file is not None:
+        if errors:
+            click.echo(
+                f"note: no report written to {report_file}: {len(errors)} file(s) could not "
+                "be read",
+                err=True,
+            )
+        else:
+            from ..validation_report import report_turtle  # rdflib: only when a report is asked
+
+            _write_report(Path(report_file), report_turtle(report))
+    if fmt == "json":
+        from ..validation_report import report_json
+
+        click.echo(report_json(report, errors))
     else:
-        cache = None
-        if not no_cache and (cache_dir is not None or engine == "fast"):
-            cache = ValidationCache(cache_dir or default_cache_dir())
-        result = validate_paths(paths, engine=engine, jobs=jobs, cache=cache)
-        report, errors = result.report, list(result.errors)
-        note = f" ({result.from_cache} unchanged, from the cache)" if result.from_cache else ""
-        fell_back = default_compiled().fell_back if engine == "fast" else ()
-        for shape, reason in fell_back:
-            click.echo(f"note: {shape} was checked by pySHACL ({reason})", err=True)
-    for error in errors:
-        click.echo(f"error: {error}", err=True)
-    if not report.conforms:
-        click.echo(str(report) + note, err=True)
+        for error in errors:
+            click.echo(f"error: {error}", err=True)
+        if not report.conforms:
+            click.echo(str(report) + note, err=True)
+        elif not errors:
+            click.echo(str(report) + note)
     if errors:
         sys.exit(EXIT_INPUT)
     if not report.conforms:
         sys.exit(EXIT_FAILED)
-    click.echo(str(report) + note)
 
 
-@click.command("load")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def _write_report(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(
+            f"cannot write the report: {exc.strerror or exc}", Location(str(path))
+        ) from None
+
+
+@click.command("load", epilog=_PATHS_HELP)
+@click.argument("paths", nargs=-1, required=True)
 @store_option
 @click.option("--skip-invalid", is_flag=True, help="Load the valid files and skip the others.")
 @click.option(
@@ -91,7 +151,13 @@ def validate(
 def load_command(
     paths: tuple[str, ...], store: str | None, skip_invalid: bool, engine: str, jobs: int | None
 ) -> None:
-    """Validate session files and load them into a store, all or nothing."""
+    """Validate session files and load them into a store, all or nothing.
+
+    With --skip-invalid, files that cannot be read or do not conform are left out, each named
+    on stderr with why; the others load. Without --store (or MBTKG_STORE) the store is
+    oxigraph:memory, which ends with the command: use --store oxigraph:DIR to keep the sessions.
+    """
+    files = expand_session_paths(paths)
     target = open_store(store)
     recovered = target.recovered
     if recovered:
@@ -103,7 +169,7 @@ def load_command(
     try:
         with progress_bar() as progress:
             summary = load(
-                paths,
+                files,
                 target,
                 skip_invalid=skip_invalid,
                 engine=engine,
@@ -117,7 +183,18 @@ def load_command(
         target.close()
     for reason in summary.reasons:
         click.echo(f"skipped {reason}", err=True)
-    click.echo(f"{summary} into {target.selector}")
+    click.echo(summary.describe(target.selector))
+    if target.selector == MEMORY_SELECTOR:
+        click.echo(MEMORY_NOTE, err=True)
+
+
+MEMORY_SELECTOR = "oxigraph:memory"
+#: Said after a load into the default in-memory store, which the end of the command discards.
+MEMORY_NOTE = (
+    "note: nothing was kept: oxigraph:memory (the default store) ends with this command; "
+    "to keep the sessions, load them into a folder, e.g. "
+    "`mbtkg load --store oxigraph:./kg FILES` (or set MBTKG_STORE=oxigraph:./kg)"
+)
 
 
 COMMANDS = [validate, load_command]

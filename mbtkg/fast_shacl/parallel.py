@@ -12,7 +12,7 @@ pickles); files travel as paths and are read in the worker, so reading also runs
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -163,11 +163,14 @@ def validate_paths(
     jobs: int | None = None,
     cache: ValidationCache | None = None,
     index: ConceptIndex | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> FileValidation:
     """Read and validate session files, in parallel, reusing cached results of unchanged files.
 
     Files that cannot be read are returned as input errors (never cached); a session id used
     by two files is an input error for the second, as in :func:`mbtkg.loading.read_graphs`.
+    ``progress`` is called as ``progress("validate", files done, files)`` as batches finish
+    (the hook of :data:`mbtkg.loading.Progress`).
     """
     check_engine(engine)
     sources = [str(p) for p in paths]
@@ -187,8 +190,24 @@ def validate_paths(
                 continue
         todo.append(source)
     jobs = max(1, jobs or default_jobs())
+    done = len(sources) - len(todo)
+    results: list[Outcome] = []
+
+    def collect(part: list[Outcome]) -> None:
+        nonlocal done
+        results.extend(part)
+        done += len(part)
+        if progress is not None:
+            progress("validate", done, len(sources))
+
+    if progress is not None:
+        progress("validate", done, len(sources))
     if not use_workers(todo, jobs):
-        results = [r for batch in _batches(todo, 1) for r in _validate_files(batch, engine, index)]
+        # pySHACL gains nothing from batches and takes seconds a session: one at a time, so
+        # that progress moves with each file
+        per_batch = [[t] for t in todo] if engine == "pyshacl" else _batches(todo, 1)
+        for batch in per_batch:
+            collect(_validate_files(batch, engine, index))
     else:
         batches = _batches(todo, jobs)
         prepare_workers(engine, index)
@@ -196,7 +215,8 @@ def validate_paths(
             parts = pool.map(
                 _validate_files, batches, [engine] * len(batches), [index] * len(batches)
             )
-            results = [r for part in parts for r in part]
+            for part in parts:
+                collect(part)
     for source, result in zip(todo, results, strict=True):
         outcome[source] = result
         session_id, violations, problem = result

@@ -9,6 +9,8 @@ their size (a short list of numbers is shown). The message still names the file,
 
 from __future__ import annotations
 
+import datetime as dt
+
 #: The longest text a message shows as written.
 SHOWN_LENGTH = 24
 
@@ -24,7 +26,12 @@ def found(value: object, *, words: int = 2, length: int = SHOWN_LENGTH) -> str:
     >>> found(["a", "b"]), found({"a": 1}), found([1, 2, 3])
     ('a list of 2 items', 'a mapping with 1 key', '[1, 2, 3]')
     """
-    if value is None or isinstance(value, bool | int | float):
+    if value is None:
+        return "nothing (an empty value)"
+    if isinstance(value, bool):
+        # YAML reads yes/no/true/false/on/off unquoted as this
+        return f"the yes/no value {str(value).lower()}"
+    if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):
         if not value:
@@ -38,7 +45,24 @@ def found(value: object, *, words: int = 2, length: int = SHOWN_LENGTH) -> str:
         return f"a list of {len(value)} item{'' if len(value) == 1 else 's'}"
     if isinstance(value, dict):
         return f"a mapping with {len(value)} key{'' if len(value) == 1 else 's'}"
-    return f"a {type(value).__name__}"
+    return _kind(value)
+
+
+def _kind(value: object) -> str:
+    """What a value is, in words a reader of the file knows (never a Python class name).
+
+    >>> _kind(dt.datetime(2025, 3, 1, 10, 0)), _kind(dt.date(2025, 3, 1)), _kind(b"x")
+    ('a date with a time of day', 'a date', 'a value that is not text')
+    """
+    if isinstance(value, dt.datetime):
+        return "a date with a time of day"
+    if isinstance(value, dt.date):
+        return "a date"
+    if isinstance(value, dt.time):
+        return "a time of day"
+    if isinstance(value, set | frozenset):
+        return f"a set of {len(value)} item{'' if len(value) == 1 else 's'}"
+    return "a value that is not text"
 
 
 def _is_number(value: object) -> bool:

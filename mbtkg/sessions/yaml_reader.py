@@ -21,7 +21,7 @@ from ..input_limits import MAX_DEPTH, MAX_YAML_NODES, check_file_size
 from .found_values import found
 from .model import ROLES, SETTINGS, Annotation, Annotator, Participant, Relation, Session, Turn
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")  # \Z: "$" would let a final newline in
 _TOP_KEYS = ("session", "participants", "annotators", "turns", "annotations")
 _SESSION_KEYS = ("id", "date", "number", "setting")
 _PARTICIPANT_KEYS = ("id", "role")
@@ -336,6 +336,26 @@ def read_yaml_session(path: str | Path, *, index: ConceptIndex | None = None) ->
     return parse_yaml_session(text, str(path), index=index)
 
 
+def _tab_near(text: str, line: int, column: int) -> tuple[int, int] | None:
+    """(line, column), 1-based, of a tab where a YAML error points or in that line's
+    indentation (or the previous line's, where libyaml sometimes points after it), else None.
+
+    >>> _tab_near("a:\\n\\tb: 1\\n", 1, 0)
+    (2, 1)
+    """
+    lines = text.splitlines()
+    for number in (line, line - 1):
+        if not 0 <= number < len(lines):
+            continue
+        current = lines[number]
+        if number == line and column < len(current) and current[column] == "\t":
+            return number + 1, column + 1
+        indent = current[: len(current) - len(current.lstrip(" \t"))]
+        if "\t" in indent:
+            return number + 1, indent.index("\t") + 1
+    return None
+
+
 def parse_yaml_session(text: str, source: str, *, index: ConceptIndex | None = None) -> Session:
     """Parse the text of a YAML session file; ``source`` names it in messages."""
     try:
@@ -355,6 +375,13 @@ def parse_yaml_session(text: str, source: str, *, index: ConceptIndex | None = N
             else:
                 problem = f"{exc.context}, {problem}"
         loc = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
+        tab = _tab_near(text, mark.line, mark.column) if mark else None
+        if tab is not None:
+            raise InputError(
+                f"malformed YAML: a tab character at line {tab[0]}, column {tab[1]}; YAML "
+                "indents with spaces only: replace the tab with spaces",
+                Location(source, tab[0], tab[1]),
+            ) from None
         raise InputError(f"malformed YAML: {problem}", loc) from None
     except yaml.YAMLError as exc:
         raise InputError(f"malformed YAML: {exc}", Location(source)) from None
@@ -394,14 +421,24 @@ class _Reader:
         if value is None:
             self.problem(f"{what} has no 'id'", m.line)
             return None
-        if isinstance(value, bool) or not isinstance(value, str | int):
+        if isinstance(value, bool):
+            self.problem(
+                f"{what} id must be text, found {found(value)}: YAML reads yes, no, on, off, "
+                'true and false unquoted as yes/no; put the id in quotes (id: "yes")',
+                self._line(m, "id"),
+            )
+            return None
+        if not isinstance(value, str | int):
             self.problem(f"{what} id must be text, found {found(value)}", self._line(m, "id"))
             return None
         text = str(value)
         if not ID_PATTERN.match(text):
+            control = any(not c.isprintable() for c in text)
             self.problem(
-                f"{what} id {found(text)} may use only letters, digits, '.', '_' and '-' "
-                "and must start with a letter or digit",
+                f"{what} id ({found(text)}) "
+                + ("holds a newline or another control character; an id " if control else "")
+                + "may use only letters, digits, '.', '_' and '-' and must start with a letter "
+                "or digit (the pattern [A-Za-z0-9][A-Za-z0-9._-]*)",
                 self._line(m, "id"),
             )
             return None
@@ -414,9 +451,7 @@ class _Reader:
                 self.problem(f"the file has no '{key}' list", data.line)
             return []
         if not isinstance(value, _Seq):
-            self.problem(
-                f"'{key}' must be a list, found {type(value).__name__}", data.key_lines[key]
-            )
+            self.problem(f"'{key}' must be a list, found {found(value)}", data.key_lines[key])
             return []
         items: list[tuple[_Map, int]] = []
         for item, line in zip(value, value.item_lines, strict=True):
@@ -546,7 +581,12 @@ class _Reader:
                 continue
             speaker = item.get("speaker")
             text = item.get("text")
-            if text is not None and not isinstance(text, str):
+            if isinstance(text, dict | list):
+                self.problem(
+                    f"turn {tid} text must be text, found {found(text)}", self._line(item, "text")
+                )
+                text = None
+            elif text is not None and not isinstance(text, str):
                 text = str(text)
             times = [item.get("start"), item.get("end")]
             for key, value in zip(("start", "end"), times, strict=True):
@@ -589,6 +629,21 @@ class _Reader:
             aid = self._id(item, "an annotation")
             concept_name = item.get("concept")
             concept_iri = None
+            if "concept" in item and (concept_name is None or concept_name == ""):
+                at = self._line(item, "concept")
+                self.problem(
+                    f"concept is empty at line {at}; expected a concept name such as "
+                    "'clarification' or 'psychic equivalence' (`mbtkg concept NAME` shows one)",
+                    at,
+                )
+                concept_name = None
+            elif concept_name is not None and not isinstance(concept_name, str | int | float):
+                self.problem(
+                    f"concept must be a concept name such as 'clarification', found "
+                    f"{found(concept_name)}",
+                    self._line(item, "concept"),
+                )
+                concept_name = None
             if concept_name is not None:
                 try:
                     concept_iri = self.index.resolve(str(concept_name))
