@@ -10,7 +10,8 @@ when the server has no Graph Store endpoint); if any upload fails, the staging g
 and the store is unchanged. Then one SPARQL Update request moves every staging graph onto its
 target (``DROP SILENT`` + ``MOVE``). Whether that last request is one transaction depends on the
 server: Oxigraph runs an update request as one transaction; Virtuoso commits as it goes (see
-docs/stores.md).
+docs/stores.md). That per-graph way is the fallback: a server whose Graph Store endpoint takes
+N-Quads (probed once, see :mod:`mbtkg.stores.quads_upload`) gets every graph in a few requests.
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ from ..errors import QueryError, StoreError
 from .base import Rows, Term
 from .http_client import HttpClient, Response
 from .oxigraph import python_value
+from .quads_upload import (
+    NQUADS,
+    in_own_graph,
+    probe_quads_capability,
+    quads_text,
+    write_graphs,
+)
 from .remote_url import check_endpoint, redact, redact_selector
 from .settings import ENV, UPLOAD_FORMATS, RemoteSettings, settings_from_env
 
@@ -66,6 +74,7 @@ class SparqlHttpStore:
         )
         self._http = HttpClient(self.settings, urls)
         self._dialect = self.settings.dialect
+        self._takes_quads: bool | None = None
 
     def __repr__(self) -> str:
         return f"SparqlHttpStore({self.selector!r})"
@@ -199,11 +208,73 @@ class SparqlHttpStore:
             self._update(f"DROP SILENT GRAPH <{graph}>", what=f"dropping graph {graph}")
         return existed
 
+    def takes_quads(self) -> bool:
+        """Whether the Graph Store endpoint takes a POST of N-Quads (probed once, then kept)."""
+        if self._takes_quads is None:
+            self._takes_quads = bool(self.settings.gsp_url) and probe_quads_capability(
+                self._post_quads, self._update_as, self.ask, STAGING_PREFIX
+            )
+        return self._takes_quads
+
+    def _post_quads(self, body: bytes) -> None:
+        assert self.settings.gsp_url is not None
+        self._http.send(
+            "POST",
+            self.settings.gsp_url,
+            data=body,
+            headers={"Content-Type": f"{NQUADS}; charset=utf-8"},
+            what="the upload of the session graphs",
+        )
+
+    def _update_as(self, sparql: str, what: str) -> None:
+        self._update(sparql, what=what)
+
+    def existing_graphs(self, graphs: Sequence[str]) -> set[str]:
+        """Which of these graphs hold at least one triple on the server."""
+        out: set[str] = set()
+        for start in range(0, len(graphs), 500):
+            names = " ".join(f"<{g}>" for g in graphs[start : start + 500])
+            rows = self.select(
+                f"SELECT ?g WHERE {{ VALUES ?g {{ {names} }} "
+                "FILTER EXISTS { GRAPH ?g { ?s ?p ?o } } }"
+            )
+            out.update(str(r[0]) for r in rows.rows if r[0] is not None)
+        return out
+
+    def write_nquads(self, graphs: Mapping[str, bytes]) -> None:
+        """Replace each graph by its N-Quads text (every line naming that graph), all or nothing
+        as far as the server allows; a few requests when the server takes quads."""
+        if not graphs:
+            return
+        for g in graphs:
+            _check_iri(g)
+        if self.takes_quads():
+            write_graphs(
+                {g: in_own_graph(g, body) for g, body in graphs.items()},
+                self.existing_graphs(list(graphs)),
+                send=self._post_quads,
+                update=self._update_as,
+            )
+            return
+        self._replace_per_graph(
+            {g: list(ox.parse(body, format=ox.RdfFormat.N_QUADS)) for g, body in graphs.items()}
+        )
+
+    def bulk_load(self) -> RemoteGraphLoad:
+        """Collect graphs as N-Quads and write them all in :meth:`write_nquads` at the commit."""
+        return RemoteGraphLoad(self)
+
     def replace_graphs(self, graphs: Mapping[str, Sequence[ox.Quad]]) -> None:
         if not graphs:
             return
         for g in graphs:
             _check_iri(g)
+        if self.takes_quads():
+            self.write_nquads({g: quads_text(g, quads) for g, quads in graphs.items()})
+            return
+        self._replace_per_graph(graphs)
+
+    def _replace_per_graph(self, graphs: Mapping[str, Sequence[ox.Quad]]) -> None:
         token = secrets.token_hex(8)
         staging = {g: f"{STAGING_PREFIX}{token}/{i}" for i, g in enumerate(graphs)}
         try:
@@ -252,6 +323,26 @@ class SparqlHttpStore:
 
     def close(self) -> None:
         """Nothing to release: every request is its own connection."""
+
+
+class RemoteGraphLoad:
+    """``load``'s way of writing to a remote store: graphs kept as N-Quads, sent at the commit."""
+
+    def __init__(self, store: SparqlHttpStore) -> None:
+        self._store = store
+        self._graphs: dict[str, bytes] = {}
+
+    def add(self, graph: str, nquads: bytes) -> None:
+        self._graphs[graph] = nquads
+
+    def commit(self, extra: Mapping[str, Sequence[ox.Quad]] | None = None) -> None:
+        graphs = {g: quads_text(g, quads) for g, quads in (extra or {}).items()}
+        graphs.update(self._graphs)
+        self._graphs = {}
+        self._store.write_nquads(graphs)
+
+    def abort(self) -> None:
+        self._graphs = {}
 
 
 def _check_iri(iri: str) -> None:
