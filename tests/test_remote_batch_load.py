@@ -141,3 +141,20 @@ def test_virtuoso_keeps_the_per_graph_upload(
         assert {g: store.graph_size(g) for g in examples.graphs} == {
             g: len(set(q)) for g, q in examples.graphs.items()
         }
+
+
+def test_a_load_that_fails_after_uploads_began_removes_them(
+    server: RunningServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mbtkg.stores.quads_upload as quads_upload
+
+    store = _store(server)
+    store.takes_quads()
+    monkeypatch.setattr(quads_upload, "BATCH_BYTES", 1)  # every session is sent as it passes
+    sent = _count_requests(store, monkeypatch)
+    bad = tmp_path / "zz-bad.yaml"
+    bad.write_text("session: {id: zz-bad}\nturns: []\n", encoding="utf-8")
+    with pytest.raises(Exception, match="zz-bad"):
+        load([*example_sessions(), bad], store, jobs=1)
+    assert sent.count("POST store") >= 2  # sessions had gone to the server before the failure
+    assert store.graph_names() == []

@@ -112,47 +112,118 @@ def batches(graphs: Mapping[str, bytes], limit: int = BATCH_BYTES) -> Iterator[l
         yield group
 
 
+class QuadsWriter:
+    """Graphs handed over one by one, sent in batches as they come, replaced ones at the commit.
+
+    ``existing(names)`` tells which of the names hold triples on the server (one query per
+    batch). New graphs are posted as soon as about ``limit`` bytes are waiting, so the server
+    writes while the caller is still reading and validating; graphs that exist wait for the
+    one update of :meth:`commit`. :meth:`abort`, or any failed request, drops the graphs this
+    writer created.
+    """
+
+    def __init__(
+        self,
+        *,
+        send: Send,
+        update: Update,
+        existing: Callable[[Sequence[str]], set[str]],
+        limit: int | None = None,
+    ) -> None:
+        self._send, self._update, self._existing = send, update, existing
+        self._limit = BATCH_BYTES if limit is None else limit
+        self._pending: dict[str, bytes] = {}
+        self._pending_bytes = 0
+        self._replaced: dict[str, bytes] = {}
+        self.created: list[str] = []
+        #: Requests sent that write (uploads and the final update).
+        self.requests = 0
+
+    def add(self, graph: str, nquads: bytes) -> None:
+        """Take one graph's N-Quads (every line naming ``graph``)."""
+        self._pending[graph] = nquads
+        self._pending_bytes += len(nquads)
+        if self._pending_bytes >= self._limit:
+            self._guarded(self._flush)
+
+    def _flush(self) -> None:
+        pending, self._pending, self._pending_bytes = self._pending, {}, 0
+        if not pending:
+            return
+        present = self._existing(list(pending))
+        fresh = {}
+        for graph, body in pending.items():
+            if graph in present:
+                self._replaced[graph] = body
+            elif body:
+                fresh[graph] = body
+        for group in batches(fresh, self._limit):
+            self.created.extend(group)  # a failed POST may have stored part of its body
+            self._send(b"".join(fresh[g] for g in group))
+            self.requests += 1
+
+    def commit(self) -> None:
+        """Send what is waiting and replace the graphs that existed; StoreError if refused."""
+        self._guarded(self._flush)
+        self._guarded(self._replace)
+
+    def _replace(self) -> None:
+        if not self._replaced:
+            return
+        steps = [f"DROP SILENT GRAPH <{g}>" for g in self._replaced]
+        blocks = [
+            f"GRAPH <{g}> {{\n{_triples_text(g, body)}\n}}"
+            for g, body in self._replaced.items()
+            if body
+        ]
+        if blocks:
+            steps.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
+        self._update(" ;\n".join(steps), "replacing the graphs that already existed")
+        self.requests += 1
+        self._replaced = {}
+
+    def abort(self) -> bool:
+        """Drop the graphs this writer created; return whether that worked."""
+        self._pending, self._replaced = {}, {}
+        undone = _drop(self.created, self._update)
+        if undone:
+            self.created = []
+        return undone
+
+    def _guarded(self, step: Callable[[], None]) -> None:
+        try:
+            step()
+        except StoreError as exc:
+            undone = self.abort()
+            tail = (
+                "nothing was changed"
+                if undone
+                else "the sessions added by this load could not all be removed; run `mbtkg "
+                "sessions` to check the state and load again"
+            )
+            raise StoreError(f"{exc}; {tail}") from None
+
+
 def write_graphs(
     graphs: Mapping[str, bytes],
     existing: set[str],
     *,
     send: Send,
     update: Update,
-    limit: int = BATCH_BYTES,
+    limit: int | None = None,
 ) -> int:
     """Replace each graph by its N-Quads (which must name it); return the requests sent.
 
     ``existing`` names the graphs that already hold triples on the server. Raises StoreError,
     after removing the graphs this call created, when a request fails.
     """
-    fresh = {g: body for g, body in graphs.items() if g not in existing and body}
-    created: list[str] = []
-    requests = 0
-    try:
-        for group in batches(fresh, limit):
-            created.extend(group)  # a failed POST may have stored part of its body
-            send(b"".join(fresh[g] for g in group))
-            requests += 1
-        replaced = [g for g in graphs if g in existing]
-        if replaced:
-            steps = [f"DROP SILENT GRAPH <{g}>" for g in replaced]
-            blocks = [
-                f"GRAPH <{g}> {{\n{_triples_text(g, graphs[g])}\n}}" for g in replaced if graphs[g]
-            ]
-            if blocks:
-                steps.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
-            update(" ;\n".join(steps), "replacing the graphs that already existed")
-            requests += 1
-    except StoreError as exc:
-        undone = _drop(created, update)
-        tail = (
-            "nothing was changed"
-            if undone
-            else "the sessions added by this load could not all be removed; run `mbtkg sessions` "
-            "to check the state and load again"
-        )
-        raise StoreError(f"{exc}; {tail}") from None
-    return requests
+    writer = QuadsWriter(
+        send=send, update=update, existing=lambda names: existing & set(names), limit=limit
+    )
+    for graph, body in graphs.items():
+        writer.add(graph, body)
+    writer.commit()
+    return writer.requests
 
 
 def _drop(graphs: Sequence[str], update: Update) -> bool:

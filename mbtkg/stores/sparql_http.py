@@ -31,6 +31,7 @@ from .http_client import HttpClient, Response
 from .oxigraph import python_value
 from .quads_upload import (
     NQUADS,
+    QuadsWriter,
     in_own_graph,
     probe_quads_capability,
     quads_text,
@@ -326,16 +327,36 @@ class SparqlHttpStore:
 
 
 class RemoteGraphLoad:
-    """``load``'s way of writing to a remote store: graphs kept as N-Quads, sent at the commit."""
+    """``load``'s way of writing to a remote store.
+
+    Where the server takes N-Quads, graphs are sent in batches while the load still reads and
+    validates (:class:`~mbtkg.stores.quads_upload.QuadsWriter`), and ``abort`` drops them
+    again; elsewhere they are kept and written in one ``replace_graphs`` at the commit.
+    """
 
     def __init__(self, store: SparqlHttpStore) -> None:
         self._store = store
         self._graphs: dict[str, bytes] = {}
+        self._writer: QuadsWriter | None = None
+        if store.takes_quads():
+            self._writer = QuadsWriter(
+                send=store._post_quads, update=store._update_as, existing=store.existing_graphs
+            )
 
     def add(self, graph: str, nquads: bytes) -> None:
-        self._graphs[graph] = nquads
+        _check_iri(graph)
+        if self._writer is not None:
+            self._writer.add(graph, in_own_graph(graph, nquads))
+        else:
+            self._graphs[graph] = nquads
 
     def commit(self, extra: Mapping[str, Sequence[ox.Quad]] | None = None) -> None:
+        if self._writer is not None:
+            for graph, quads in (extra or {}).items():
+                _check_iri(graph)
+                self._writer.add(graph, quads_text(graph, quads))
+            self._writer.commit()
+            return
         graphs = {g: quads_text(g, quads) for g, quads in (extra or {}).items()}
         graphs.update(self._graphs)
         self._graphs = {}
@@ -343,6 +364,8 @@ class RemoteGraphLoad:
 
     def abort(self) -> None:
         self._graphs = {}
+        if self._writer is not None:
+            self._writer.abort()
 
 
 def _check_iri(iri: str) -> None:
