@@ -338,20 +338,29 @@ class RemoteGraphLoad:
         self._store = store
         self._graphs: dict[str, bytes] = {}
         self._writer: QuadsWriter | None = None
-        if store.takes_quads():
-            self._writer = QuadsWriter(
-                send=store._post_quads, update=store._update_as, existing=store.existing_graphs
-            )
+        self._decided = False  # the server is asked on the first graph, not before
+
+    def _quads_writer(self) -> QuadsWriter | None:
+        if not self._decided:
+            store = self._store
+            if store.takes_quads():
+                self._writer = QuadsWriter(
+                    send=store._post_quads, update=store._update_as, existing=store.existing_graphs
+                )
+            self._decided = True
+        return self._writer
 
     def add(self, graph: str, nquads: bytes) -> None:
         _check_iri(graph)
-        if self._writer is not None:
-            self._writer.add(graph, in_own_graph(graph, nquads))
+        writer = self._quads_writer()
+        if writer is not None:
+            writer.add(graph, in_own_graph(graph, nquads))
         else:
             self._graphs[graph] = nquads
 
     def commit(self, extra: Mapping[str, Sequence[ox.Quad]] | None = None) -> None:
-        if self._writer is not None:
+        if self._quads_writer() is not None:
+            assert self._writer is not None
             for graph, quads in (extra or {}).items():
                 _check_iri(graph)
                 self._writer.add(graph, quads_text(graph, quads))
