@@ -26,7 +26,7 @@ from urllib.parse import quote, urlencode
 import pyoxigraph as ox
 
 from ..errors import QueryError, StoreError
-from .base import Rows, Term
+from .base import GraphLoad, Rows, Term
 from .http_client import HttpClient, Response
 from .oxigraph import python_value
 from .quads_upload import (
@@ -53,6 +53,14 @@ VIRTUOSO_PRAGMA = 'DEFINE sql:select-option "order"\n'
 
 class SparqlHttpStore:
     """A store on a SPARQL 1.1 server, reached over HTTP(S)."""
+
+    #: Capabilities (see :data:`mbtkg.stores.base.CAPABILITIES`): a load goes through
+    #: :meth:`bulk_load` (graphs sent in batches of N-Quads as they pass where the server takes
+    #: them, else collected for one staged ``replace_graphs``); the server is already an
+    #: endpoint, so ``mbtkg serve`` has nothing to serve; nothing to recover.
+    can_bulk_load = True
+    servable = False
+    recovered: tuple[str, ...] = ()
 
     def __init__(self, selector: str, *, settings: RemoteSettings | None = None) -> None:
         if not selector.startswith(("sparql+http://", "sparql+https://")):
@@ -261,7 +269,7 @@ class SparqlHttpStore:
             {g: list(ox.parse(body, format=ox.RdfFormat.N_QUADS)) for g, body in graphs.items()}
         )
 
-    def bulk_load(self) -> RemoteGraphLoad:
+    def bulk_load(self) -> GraphLoad:
         """Collect graphs as N-Quads and write them all in :meth:`write_nquads` at the commit."""
         return RemoteGraphLoad(self)
 
