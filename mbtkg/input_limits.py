@@ -28,8 +28,9 @@ MAX_VALUE_CHARS = 1_000_000
 MAX_ID_CHARS = 1_000
 #: Rows of one spreadsheet (turns or annotations sheet).
 MAX_ROWS = 1_000_000
-#: YAML nodes after every alias is expanded (a 10,000-turn session has about 100,000).
-MAX_YAML_NODES = 1_000_000
+#: YAML nodes after every alias is expanded (a generated 100,000-turn session has about 1.4
+#: million; a file of :data:`MAX_FILE_BYTES` cannot hold many more without aliases).
+MAX_YAML_NODES = 4_000_000
 #: How deep mappings, lists or XML elements may nest (a session file needs fewer than 10).
 MAX_DEPTH = 100
 

@@ -23,6 +23,7 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     work = tmp_path_factory.mktemp("bench")
     args = ["bench", "--sessions", "2", "--repeat", "1", "--pyshacl-cap", "1", "--rdflib-cap", "2"]
     args += ["--rdflib-timeout", "10", "--turns", "12", "--workdir", str(work), "--json"]
+    args += ["--reader-sizes", "20,40"]
     run = CliRunner().invoke(main, args)
     assert run.exit_code == 0, run.output
     assert list(work.iterdir()) == []  # the temporary corpus and stores are gone
@@ -102,3 +103,54 @@ def test_bench_refuses_no_sessions(tmp_path: Path) -> None:
     run = CliRunner().invoke(main, ["bench", "--sessions", "0"])
     assert run.exit_code == 2
     assert "0" in run.output
+
+
+def test_readers_per_turn_at_each_size(result: dict[str, Any]) -> None:
+    readers = result["readers"]
+    assert readers["sizes"] == [20, 40]
+    for name in ("csv", "yaml"):
+        rows = readers["formats"][name]["sizes"]
+        assert [r["turns"] >= size for r, size in zip(rows, (20, 40), strict=True)] == [True] * 2
+        assert rows[0]["turns"] < rows[1]["turns"]
+        for row in rows:
+            assert row["conforms"] is True and row["annotations"] > 0
+            assert row["read_us_per_turn"] == pytest.approx(
+                row["read_s"] / row["turns"] * 1e6, rel=0.05, abs=0.2
+            )
+        ratios = readers["formats"][name]["ratios"]
+        for key in ("read_us_per_turn", "check_us_per_turn"):
+            per_turn = [r[key] for r in rows]
+            assert ratios[key] == pytest.approx(max(per_turn) / min(per_turn), rel=1e-2)
+            flat = f"{name}_{key.removesuffix('_us_per_turn')}_per_turn_max_vs_min"
+            assert result["ratios"][flat] == ratios[key]
+    assert result["met"]["readers"] is readers["met"]
+
+
+def test_remote_load_and_queries_through_oxigraph_serve(result: dict[str, Any]) -> None:
+    remote = result["remote"]
+    assert remote["ran"] is True, remote
+    assert remote["same_quads"] is True
+    assert remote["stored_quads"] == result["load"]["stored_quads"]
+    assert remote["load_s"] > 0 and remote["raw_upload_s"] > 0
+    assert result["ratios"]["remote_load_vs_raw_upload"] == pytest.approx(
+        remote["load_s"] / remote["raw_upload_s"], rel=1e-2
+    )
+    assert {(q["query"], q["variant"]) for q in remote["queries"]} == {
+        (q["query"], q["variant"]) for q in result["queries"]
+    }
+    local = {(q["query"], q["variant"]): q["rows"] for q in result["queries"]}
+    for q in remote["queries"]:
+        assert q["rows"] == q["raw_rows"] == local[(q["query"], q["variant"])], q
+    assert result["met"]["remote_load"] is remote["met"]
+
+
+def test_only_the_readers_needs_no_corpus(tmp_path: Path) -> None:
+    args = ["bench", "--only", "readers", "--reader-sizes", "15", "--workdir", str(tmp_path)]
+    run = CliRunner().invoke(main, [*args, "--json"])
+    assert run.exit_code == 0, run.output
+    data = json.loads(run.output)
+    assert data["load"] is None and data["remote"] is None
+    assert set(data["met"]) == {"readers"}
+    assert list(tmp_path.iterdir()) == []
+    bad = CliRunner().invoke(main, ["bench", "--only", "readers", "--reader-sizes", "1k"])
+    assert bad.exit_code == 2 and "--reader-sizes" in bad.output

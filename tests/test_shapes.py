@@ -327,3 +327,39 @@ def test_violations_of_several_files_are_kept_apart() -> None:
     assert report.for_source(str(VALID[0])) == ()
     for p in (INVALID[0], INVALID[1]):
         assert {(v.shape, v.line) for v in report.for_source(str(p))} == expectations(p)
+
+
+_QUOTE_SPANS = """\
+session: {id: quote-spans, date: 2025-03-02, number: 4, setting: individual}
+participants:
+  - {id: P-1, role: patient}
+  - {id: T-1, role: therapist}
+annotators:
+  - {id: A-1}
+turns:
+  - {id: 1, speaker: T-1, text: "You went quiet when I mentioned the holiday."}
+  - {id: 2, speaker: P-1, text: "It's nothing. Everyone goes away."}
+  - {id: 3, speaker: T-1, text: "Everyone goes away. What is that like for you?"}
+annotations:
+  - {id: a1, concept: withdrawal rupture, turns: [1, 3], quote: "It's nothing.", annotator: A-1}
+  - {id: a2, concept: withdrawal rupture, turns: [2, 3], quote: "the holiday", annotator: A-1}
+  - {id: a3, concept: clarification, turns: [2, 3], quote: "What is that like", annotator: A-1}
+  - {id: a4, concept: clarification, turns: [3, 2], quote: "What is that like", annotator: A-1}
+"""
+
+
+@pytest.mark.parametrize("engine", ["fast", "pyshacl"])
+def test_quote_is_looked_for_in_every_turn_of_the_span_and_only_there(
+    tmp_path: Path, engine: str
+) -> None:
+    # The quote check looks at the span's first turn by key before it scans the span: a quote
+    # in a middle (a1) or last (a3) turn still conforms, one before the span (a2) does not,
+    # and a backwards span (a4) covers no turn, whatever its first turn says.
+    path = tmp_path / "quote-spans.yaml"
+    path.write_text(_QUOTE_SPANS, encoding="utf-8")
+    report = validate_graphs([graph_of(path)], engine=engine)
+    assert report_pairs(report) == {
+        ("mbtsh:Annotation-quote", 13),
+        ("mbtsh:Annotation-quote", 15),
+        ("mbtsh:Occurrence-span", 15),
+    }

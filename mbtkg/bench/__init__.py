@@ -31,11 +31,18 @@ TARGETS = {
     "query_ratio_max": 1.1,
     "query_seconds_max": 1.0,
     "disk_peak_memory_gb_max": 4.0,
+    "reader_per_turn_ratio_max": 1.5,
+    "remote_load_ratio_max": 1.5,
 }
 
 
-#: What a run can measure; ``--only load`` is how the 10,000-session run is made.
-PHASES = ("load", "validation", "queries", "cli")
+#: What a run can measure; ``--only load`` is how the 10,000-session run is made. ``cli``
+#: (whole ``mbtkg`` processes, :mod:`mbtkg.bench.cli_latency`) and ``readers``
+#: (big single sessions, see :mod:`mbtkg.bench.readers`) needs no corpus; ``remote`` loads and
+#: queries the corpus through an ``oxigraph serve`` the bench starts (:mod:`mbtkg.bench.remote`).
+PHASES = ("load", "validation", "queries", "cli", "readers", "remote")
+#: The phases that need the generated corpus and its load.
+_CORPUS_PHASES = ("load", "validation", "queries", "remote")
 
 
 def run_bench(
@@ -52,6 +59,7 @@ def run_bench(
     turns: int = 200,
     phases: tuple[str, ...] = PHASES,
     cli_runs: int | None = None,
+    reader_sizes: tuple[int, ...] | None = None,
 ) -> dict[str, Any]:
     """Run the benchmark and return its results as a JSON-ready dictionary.
 
@@ -71,16 +79,39 @@ def run_bench(
     base = Path(tempfile.mkdtemp(prefix="mbtkg-bench-", dir=workdir))
     validation: dict[str, Any] | None = None
     queries: list[dict[str, Any]] | None = None
-    cli: dict[str, Any] | None = None
+    load: dict[str, Any] | None = None
+    extra: dict[str, Any] = {}
+    generated_s = 0.0
     try:
+        if "cli" in phases:
+            extra["cli"] = measure_latency(
+                runs=cli_runs or repeat, repeat=repeat, jobs=jobs, seed=seed, turns=turns,
+                workdir=base,
+            )  # fmt: skip
+        if "readers" in phases:
+            from .readers import SIZES, measure_readers
+
+            extra["readers"] = measure_readers(base / "readers", sizes=reader_sizes or SIZES)
+        if not any(p in phases for p in _CORPUS_PHASES):
+            return _summary(
+                sessions, repeat=repeat, seed=seed, jobs=jobs, turns=turns, phases=phases,
+                rdflib_timeout=rdflib_timeout, generated_s=generated_s, load=None,
+                validation=None, queries=None, extra=extra,
+            )  # fmt: skip
         started = time.perf_counter()
         corpus = generate_corpus(base / "corpus", sessions=sessions, seed=seed, turns=turns)
         generated_s = time.perf_counter() - started
         paths = list(corpus.files)
-        keep = "validation" in phases or "queries" in phases
+        keep = "validation" in phases or "queries" in phases or "remote" in phases
         load, graphs, nquads = measure_load(
             paths, repeat=repeat, jobs=jobs, disk=disk, workdir=base, keep_graphs=keep
         )
+        if "remote" in phases:
+            from .remote import measure_remote
+
+            extra["remote"] = measure_remote(
+                paths, nquads, graphs, repeat=repeat, jobs=jobs, workdir=base
+            )
         if "validation" in phases:
             validation = measure_validation(
                 graphs, repeat=repeat, jobs=jobs, pyshacl_cap=pyshacl_cap
@@ -93,17 +124,12 @@ def run_bench(
             )  # fmt: skip
             store.close()
             del raw
-        if "cli" in phases:
-            cli = measure_latency(
-                runs=cli_runs or repeat, repeat=repeat, jobs=jobs, seed=seed, turns=turns,
-                workdir=base,
-            )  # fmt: skip
     finally:
         shutil.rmtree(base, ignore_errors=True)
     return _summary(
         sessions, repeat=repeat, seed=seed, jobs=jobs, turns=turns, phases=phases,
         rdflib_timeout=rdflib_timeout, generated_s=generated_s, load=load,
-        validation=validation, queries=queries, cli=cli,
+        validation=validation, queries=queries, extra=extra,
     )  # fmt: skip
 
 
@@ -117,10 +143,10 @@ def _summary(
     phases: tuple[str, ...],
     rdflib_timeout: float,
     generated_s: float,
-    load: dict[str, Any],
+    load: dict[str, Any] | None,
     validation: dict[str, Any] | None,
     queries: list[dict[str, Any]] | None,
-    cli: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The JSON object of a run: figures, the ratios the targets are stated in, and ``met``."""
     memory = peak_rss_mb()
@@ -134,13 +160,12 @@ def _summary(
         "machine": machine(),
         "corpus": {
             "turns_per_session": turns,
-            "triples": load["quads"] - len(default_ontology_quads()),
+            "triples": None if load is None else load["quads"] - len(default_ontology_quads()),
             "generate_s": round(generated_s, 3),
         },
         "load": load,
         "validation": validation,
         "queries": queries,
-        "cli": cli,
         "memory": {
             **memory,
             "measured": "ru_maxrss (peak resident set) of this process and of its finished "
@@ -148,12 +173,14 @@ def _summary(
         },
         "targets": TARGETS,
     }
-    ratios: dict[str, Any] = {"load_vs_raw": load["ratio_load_vs_raw"]}
-    met: dict[str, bool] = {
-        "load": (load["ratio_load_vs_raw"] or 0) <= TARGETS["load_ratio_max"]
-        and bool(load["same_quads"])
-    }
-    if load["store"] == "disk":
+    ratios: dict[str, Any] = {}
+    met: dict[str, bool] = {}
+    if load is not None:
+        ratios["load_vs_raw"] = load["ratio_load_vs_raw"]
+        met["load"] = (load["ratio_load_vs_raw"] or 0) <= TARGETS["load_ratio_max"] and bool(
+            load["same_quads"]
+        )
+    if load is not None and load["store"] == "disk":
         peak_gb = load["peak_memory_mb"]["load"] / 1024
         ratios["load_peak_memory_gb"] = round(peak_gb, 2)
         met["disk_memory"] = peak_gb < TARGETS["disk_peak_memory_gb_max"]
@@ -170,21 +197,47 @@ def _summary(
         met["queries"] = (
             worst <= TARGETS["query_ratio_max"] and slowest <= TARGETS["query_seconds_max"]
         )
+    _extra_ratios(extra or {}, result, ratios, met)
+    result["ratios"] = ratios
+    result["met"] = met
+    return result
+
+
+def _extra_ratios(
+    extra: dict[str, Any], result: dict[str, Any], ratios: dict[str, Any], met: dict[str, bool]
+) -> None:
+    """The cli, readers and remote phases' figures, ratios and ``met`` put into the result."""
+    cli, readers, remote = extra.get("cli"), extra.get("readers"), extra.get("remote")
+    result["cli"], result["readers"], result["remote"] = cli, readers, remote
     if cli is not None:
         for command in cli["commands"]:
             ratios[f"cli_{command['command']}_s"] = command["median_s"]
             met[f"cli_{command['command']}"] = bool(command["met"])
         ratios["small_load_vs_raw"] = cli["small_load"]["ratio_load_vs_raw"]
         met["small_load"] = bool(cli["small_load"]["met"])
-    result["ratios"] = ratios
-    result["met"] = met
-    return result
+    if readers is not None:
+        for name, fmt in readers["formats"].items():
+            for key, value in fmt["ratios"].items():
+                ratios[f"{name}_{key.removesuffix('_us_per_turn')}_per_turn_max_vs_min"] = value
+        met["readers"] = bool(readers["met"])
+    if remote is not None and remote["ran"]:
+        ratios["remote_load_vs_raw_upload"] = remote["ratio_load_vs_raw_upload"]
+        met["remote_load"] = bool(remote["met"])
 
 
 def format_report(result: dict[str, Any]) -> str:
     """The results as a few readable tables."""
     m = result["machine"]
     load, ratios = result["load"], result["ratios"]
+    if load is None:
+        return "\n".join(
+            [f"mbtkg bench: {', '.join(result['phases'])}", _machine_line(m), ""]
+            + _extra_lines(result)
+            + [
+                "targets met: "
+                + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in result["met"].items())
+            ]
+        )
     peak = load["peak_memory_mb"]
     lines = [
         f"mbtkg bench: {result['sessions']} sessions, {result['corpus']['triples']} triples, "
@@ -230,8 +283,7 @@ def format_report(result: dict[str, Any]) -> str:
                 f"{q['query']:<34}{q['variant']:<14}{q['rows']:>7}{q['mbtkg_s']:>10.4f}"
                 f"{q['raw_s']:>10.4f}{q['ratio_vs_raw']!s:>7}{rdf:>10}"
             )
-    if result.get("cli") is not None:
-        lines += format_latency(result["cli"])
+    lines += _extra_lines(result)
     mem = result["memory"]
     lines += [
         "",
@@ -240,6 +292,57 @@ def format_report(result: dict[str, Any]) -> str:
         + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in result["met"].items()),
     ]
     return "\n".join(lines)
+
+
+def _machine_line(m: dict[str, Any]) -> str:
+    return (
+        f"machine: {m['nproc']} CPUs, {m['ram_gb']} GB RAM, Python {m['python']}, "
+        + ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+        + f", load average {m['load_average']}"
+    )
+
+
+def _extra_lines(result: dict[str, Any]) -> list[str]:
+    """Tables of the cli, readers and remote phases' figures, when they ran."""
+    lines: list[str] = []
+    if result.get("cli") is not None:
+        lines += format_latency(result["cli"])
+    readers = result.get("readers")
+    if readers is not None:
+        lines += ["", f"{'reader':<8}{'turns':>9}{'read us/turn':>14}{'check us/turn':>15}"]
+        for name, fmt in readers["formats"].items():
+            for row in fmt["sizes"]:
+                lines.append(
+                    f"{name:<8}{row['turns']:>9}{row['read_us_per_turn']:>14}"
+                    f"{row['check_us_per_turn']:>15}"
+                )
+            r = fmt["ratios"]
+            lines.append(
+                f"  {name}: largest / smallest per turn: read {r['read_us_per_turn']}x, check "
+                f"{r['check_us_per_turn']}x (target <= 1.5)"
+            )
+    remote = result.get("remote")
+    if remote is not None:
+        if not remote["ran"]:
+            lines += ["", f"remote: not run ({remote['why']})"]
+        else:
+            lines += [
+                "",
+                f"remote ({remote['server']})             seconds",
+                f"  mbtkg load                           {remote['load_s']:.3f}",
+                f"  raw upload of the same quads         {remote['raw_upload_s']:.3f}",
+                f"  load / raw upload                    {remote['ratio_load_vs_raw_upload']}x "
+                f"(target <= 1.5); same quads: {remote['same_quads']}",
+            ]
+            worst = max(remote["queries"], key=lambda q: q["ratio_vs_raw"] or 0, default=None)
+            slowest = max(remote["queries"], key=lambda q: q["mbtkg_s"], default=None)
+            if worst is not None and slowest is not None:
+                lines.append(
+                    f"  queries through the server: worst ratio {worst['ratio_vs_raw']}x "
+                    f"({worst['query']}, {worst['variant']}), slowest {slowest['mbtkg_s']:.4f} s "
+                    f"({slowest['query']}, {slowest['variant']})"
+                )
+    return lines
 
 
 __all__ = ["PHASES", "TARGETS", "format_report", "run_bench"]

@@ -33,6 +33,8 @@ from . import handle_errors
               "memory, for corpora of 10,000 sessions.")  # fmt: skip
 @click.option("--cli-runs", type=click.IntRange(min=1), default=None,
               help="Runs of each command timed by the cli phase (default: --repeat).")  # fmt: skip
+@click.option("--reader-sizes", default="1000,10000,100000", show_default=True,
+              help="Turns of the single big sessions the readers phase reads (comma-separated).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @handle_errors
 def bench(
@@ -48,6 +50,7 @@ def bench(
     workdir: str | None,
     only: tuple[str, ...],
     cli_runs: int | None,
+    reader_sizes: str,
     as_json: bool,
 ) -> None:
     """Benchmark a generated corpus of SESSIONS sessions; print medians and ratios."""
@@ -64,8 +67,24 @@ def bench(
         turns=turns,
         phases=only or PHASES,
         cli_runs=cli_runs,
+        reader_sizes=_sizes(reader_sizes),
     )
     click.echo(json.dumps(result, indent=2) if as_json else format_report(result))
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"found {text!r}; expected whole numbers separated by commas, e.g. 1000,10000",
+            param_hint="--reader-sizes",
+        ) from None
+    if not sizes or min(sizes) < 12:
+        raise click.BadParameter(
+            f"found {text!r}; expected sizes of at least 12 turns", param_hint="--reader-sizes"
+        )
+    return sizes
 
 
 COMMANDS = [bench]

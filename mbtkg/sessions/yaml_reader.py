@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from ..concepts import ConceptIndex, default_index
+from ..cycle_collector import collector_paused
 from ..errors import InputError, LimitExceededError, Location, ReaderProblems, UnknownNameError
 from ..input_limits import MAX_DEPTH, MAX_YAML_NODES, check_file_size
 from .found_values import found
@@ -358,6 +359,11 @@ def _tab_near(text: str, line: int, column: int) -> tuple[int, int] | None:
 
 def parse_yaml_session(text: str, source: str, *, index: ConceptIndex | None = None) -> Session:
     """Parse the text of a YAML session file; ``source`` names it in messages."""
+    with collector_paused():  # keeps the time per turn constant as files grow
+        return _parse_yaml_session(text, source, index)
+
+
+def _parse_yaml_session(text: str, source: str, index: ConceptIndex | None) -> Session:
     try:
         data = _load_yaml(text)
     except _YamlLimit as exc:

@@ -10,7 +10,8 @@ when the server has no Graph Store endpoint); if any upload fails, the staging g
 and the store is unchanged. Then one SPARQL Update request moves every staging graph onto its
 target (``DROP SILENT`` + ``MOVE``). Whether that last request is one transaction depends on the
 server: Oxigraph runs an update request as one transaction; Virtuoso commits as it goes (see
-docs/stores.md).
+docs/stores.md). That per-graph way is the fallback: a server whose Graph Store endpoint takes
+N-Quads (probed once, see :mod:`mbtkg.stores.quads_upload`) gets every graph in a few requests.
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ from ..errors import QueryError, StoreError
 from .base import GraphLoad, Rows, Term
 from .http_client import HttpClient, Response
 from .oxigraph import python_value
+from .quads_upload import (
+    NQUADS,
+    QuadsWriter,
+    in_own_graph,
+    probe_quads_capability,
+    quads_text,
+    write_graphs,
+)
 from .remote_url import check_endpoint, redact, redact_selector
 from .settings import ENV, UPLOAD_FORMATS, RemoteSettings, settings_from_env
 
@@ -45,10 +54,11 @@ VIRTUOSO_PRAGMA = 'DEFINE sql:select-option "order"\n'
 class SparqlHttpStore:
     """A store on a SPARQL 1.1 server, reached over HTTP(S)."""
 
-    #: Capabilities (see :data:`mbtkg.stores.base.CAPABILITIES`): a load collects its graphs
-    #: for one ``replace_graphs`` (staged uploads, moved into place by one update); the
-    #: server is already an endpoint, so ``mbtkg serve`` has nothing to serve; nothing to recover.
-    can_bulk_load = False
+    #: Capabilities (see :data:`mbtkg.stores.base.CAPABILITIES`): a load goes through
+    #: :meth:`bulk_load` (graphs sent in batches of N-Quads as they pass where the server takes
+    #: them, else collected for one staged ``replace_graphs``); the server is already an
+    #: endpoint, so ``mbtkg serve`` has nothing to serve; nothing to recover.
+    can_bulk_load = True
     servable = False
     recovered: tuple[str, ...] = ()
 
@@ -73,6 +83,7 @@ class SparqlHttpStore:
         )
         self._http = HttpClient(self.settings, urls)
         self._dialect = self.settings.dialect
+        self._takes_quads: bool | None = None
 
     def __repr__(self) -> str:
         return f"SparqlHttpStore({self.selector!r})"
@@ -85,12 +96,6 @@ class SparqlHttpStore:
             answer = self._send_query("ASK {}")
             self._dialect = "virtuoso" if "virtuoso" in answer.server.lower() else "standard"
         return self._dialect
-
-    def bulk_load(self) -> GraphLoad:
-        """Not offered by a remote store (``can_bulk_load`` is False): raises StoreError."""
-        raise StoreError(
-            f"{self.selector} has no bulk load; write its graphs with one replace_graphs"
-        )
 
     def _query(self, sparql: str) -> dict[str, Any]:
         """The server's JSON answer to a query, as an object; StoreError if it is not one."""
@@ -226,11 +231,73 @@ class SparqlHttpStore:
             self._update(f"DROP SILENT GRAPH <{graph}>", what=f"dropping graph {graph}")
         return existed
 
+    def takes_quads(self) -> bool:
+        """Whether the Graph Store endpoint takes a POST of N-Quads (probed once, then kept)."""
+        if self._takes_quads is None:
+            self._takes_quads = bool(self.settings.gsp_url) and probe_quads_capability(
+                self._post_quads, self._update_as, self.ask, STAGING_PREFIX
+            )
+        return self._takes_quads
+
+    def _post_quads(self, body: bytes) -> None:
+        assert self.settings.gsp_url is not None
+        self._http.send(
+            "POST",
+            self.settings.gsp_url,
+            data=body,
+            headers={"Content-Type": f"{NQUADS}; charset=utf-8"},
+            what="the upload of the session graphs",
+        )
+
+    def _update_as(self, sparql: str, what: str) -> None:
+        self._update(sparql, what=what)
+
+    def existing_graphs(self, graphs: Sequence[str]) -> set[str]:
+        """Which of these graphs hold at least one triple on the server."""
+        out: set[str] = set()
+        for start in range(0, len(graphs), 500):
+            names = " ".join(f"<{g}>" for g in graphs[start : start + 500])
+            rows = self.select(
+                f"SELECT ?g WHERE {{ VALUES ?g {{ {names} }} "
+                "FILTER EXISTS { GRAPH ?g { ?s ?p ?o } } }"
+            )
+            out.update(str(r[0]) for r in rows.rows if r[0] is not None)
+        return out
+
+    def write_nquads(self, graphs: Mapping[str, bytes]) -> None:
+        """Replace each graph by its N-Quads text (every line naming that graph), all or nothing
+        as far as the server allows; a few requests when the server takes quads."""
+        if not graphs:
+            return
+        for g in graphs:
+            _check_iri(g)
+        if self.takes_quads():
+            write_graphs(
+                {g: in_own_graph(g, body) for g, body in graphs.items()},
+                self.existing_graphs(list(graphs)),
+                send=self._post_quads,
+                update=self._update_as,
+            )
+            return
+        self._replace_per_graph(
+            {g: list(ox.parse(body, format=ox.RdfFormat.N_QUADS)) for g, body in graphs.items()}
+        )
+
+    def bulk_load(self) -> GraphLoad:
+        """Collect graphs as N-Quads and write them all in :meth:`write_nquads` at the commit."""
+        return RemoteGraphLoad(self)
+
     def replace_graphs(self, graphs: Mapping[str, Sequence[ox.Quad]]) -> None:
         if not graphs:
             return
         for g in graphs:
             _check_iri(g)
+        if self.takes_quads():
+            self.write_nquads({g: quads_text(g, quads) for g, quads in graphs.items()})
+            return
+        self._replace_per_graph(graphs)
+
+    def _replace_per_graph(self, graphs: Mapping[str, Sequence[ox.Quad]]) -> None:
         token = secrets.token_hex(8)
         staging = {g: f"{STAGING_PREFIX}{token}/{i}" for i, g in enumerate(graphs)}
         try:
@@ -279,6 +346,57 @@ class SparqlHttpStore:
 
     def close(self) -> None:
         """Nothing to release: every request is its own connection."""
+
+
+class RemoteGraphLoad:
+    """``load``'s way of writing to a remote store.
+
+    Where the server takes N-Quads, graphs are sent in batches while the load still reads and
+    validates (:class:`~mbtkg.stores.quads_upload.QuadsWriter`), and ``abort`` drops them
+    again; elsewhere they are kept and written in one ``replace_graphs`` at the commit.
+    """
+
+    def __init__(self, store: SparqlHttpStore) -> None:
+        self._store = store
+        self._graphs: dict[str, bytes] = {}
+        self._writer: QuadsWriter | None = None
+        self._decided = False  # the server is asked on the first graph, not before
+
+    def _quads_writer(self) -> QuadsWriter | None:
+        if not self._decided:
+            store = self._store
+            if store.takes_quads():
+                self._writer = QuadsWriter(
+                    send=store._post_quads, update=store._update_as, existing=store.existing_graphs
+                )
+            self._decided = True
+        return self._writer
+
+    def add(self, graph: str, nquads: bytes) -> None:
+        _check_iri(graph)
+        writer = self._quads_writer()
+        if writer is not None:
+            writer.add(graph, in_own_graph(graph, nquads))
+        else:
+            self._graphs[graph] = nquads
+
+    def commit(self, extra: Mapping[str, Sequence[ox.Quad]] | None = None) -> None:
+        if self._quads_writer() is not None:
+            assert self._writer is not None
+            for graph, quads in (extra or {}).items():
+                _check_iri(graph)
+                self._writer.add(graph, quads_text(graph, quads))
+            self._writer.commit()
+            return
+        graphs = {g: quads_text(g, quads) for g, quads in (extra or {}).items()}
+        graphs.update(self._graphs)
+        self._graphs = {}
+        self._store.write_nquads(graphs)
+
+    def abort(self) -> None:
+        self._graphs = {}
+        if self._writer is not None:
+            self._writer.abort()
 
 
 def _check_iri(iri: str) -> None:
