@@ -277,9 +277,7 @@ def test_fast_engine_reports_edited_quads_as_pyshacl_does(shape: str) -> None:
     fast = validate_graphs([edited], engine="fast")
     reference = validate_graphs([edited])
     assert report_pairs(fast) == report_pairs(reference)
-    assert sorted(str(v) for v in fast.violations) == sorted(
-        str(v) for v in reference.violations
-    )
+    assert sorted(str(v) for v in fast.violations) == sorted(str(v) for v in reference.violations)
 
 
 @pytest.mark.parametrize("path", VALID, ids=[p.stem for p in VALID])

@@ -291,7 +291,9 @@ def session_to_rdf(session: Session) -> SessionGraph:
             add(occ, _m("startIndex"), _int(an.start))
             add(occ, _m("endIndex"), _int(an.end))
             # Every turn of the span, so "codes on this turn" is an equality join.
-            for turn_id in turn_ids[bisect_left(turn_ids, an.start) : bisect_right(turn_ids, an.end)]:
+            for turn_id in turn_ids[
+                bisect_left(turn_ids, an.start) : bisect_right(turn_ids, an.end)
+            ]:
                 add(occ, _m("coversTurn"), _iri(f"{turn_base}{turn_id}"))
         for rel in an.relations:
             add(occ, _iri(rel.property_iri), _iri(vocab.occurrence_iri(sid, rel.target)))
