@@ -280,6 +280,24 @@ def test_fast_engine_reports_edited_quads_as_pyshacl_does(shape: str) -> None:
     assert sorted(str(v) for v in fast.violations) == sorted(str(v) for v in reference.violations)
 
 
+@pytest.mark.parametrize("engine", ["pyshacl", "fast"])
+def test_covered_turns_are_checked_one_turn_at_a_time(engine: str) -> None:
+    """y2 spans turns 2-3: dropping only its link to turn 3 (the first turn stays covered) and
+    adding a link to turn 1 (outside the span) are both reported, by both engines."""
+    graph = graph_of(FIXTURES / "valid" / "two-annotators.yaml")
+    occ = ox.NamedNode(vocab.occurrence_iri(_SID, "y2"))
+    covers = ox.NamedNode(vocab.MBT + "coversTurn")
+    turn = [ox.NamedNode(vocab.turn_iri(_SID, i)) for i in (1, 2, 3)]
+    kept = [q for q in graph.quads if (q.subject, q.predicate, q.object) != (occ, covers, turn[2])]
+    assert len(kept) == len(graph.quads) - 1
+    gap = graph.with_quads(kept)
+    outside = _with(graph, occ.value, covers.value, turn[0])
+    for edited, value in ((gap, "turn 3"), (outside, "turn 1")):
+        report = validate_graphs([edited], engine=engine)
+        assert report_pairs(report) == {("mbtsh:Occurrence-coveredTurns", 17)}
+        assert [v.value for v in report.violations] == [value]
+
+
 @pytest.mark.parametrize("path", VALID, ids=[p.stem for p in VALID])
 def test_valid_fixture_conforms(path: Path) -> None:
     report = validate_graphs([graph_of(path)])
