@@ -69,6 +69,30 @@ def test_only_the_load_on_disk(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_only_the_queries_on_disk(tmp_path: Path) -> None:
+    """How the 10,000-session disk run asks its questions: no timed load, no session kept."""
+    args = ["bench", "--sessions", "3", "--repeat", "1", "--turns", "12", "--disk"]
+    args += ["--rdflib-cap", "0", "--only", "queries", "--workdir", str(tmp_path), "--json"]
+    run = CliRunner().invoke(main, args)
+    assert run.exit_code == 0, run.output
+    data = json.loads(run.output)
+    assert data["phases"] == ["queries"] and data["validation"] is None
+    assert data["load"]["load_s"] is None and data["load"]["raw_bulk_load_s"] is None
+    rows = data["queries"]
+    assert {r["query"] for r in rows} == {q.name for q in list_queries()}
+    assert all(r["rows"] == r["raw_rows"] and r["rdflib_s"] is None for r in rows)
+    one = [r for r in rows if r["variant"] == "one session"]
+    assert one and {r["params"]["session"] for r in one} == {"p0001-s01"}
+    assert set(data["met"]) == {"disk_queries"}
+    slowest_one = max(r["mbtkg_s"] for r in rows if r["variant"] != "all sessions")
+    slowest_all = max(r["mbtkg_s"] for r in rows if r["variant"] == "all sessions")
+    ratios = data["ratios"]
+    assert ratios["slowest_one_session_query_s"] == pytest.approx(slowest_one, abs=1e-4)
+    assert ratios["slowest_all_sessions_query_s"] == pytest.approx(slowest_all, abs=1e-4)
+    assert data["met"]["disk_queries"] is (slowest_one <= 0.05 and slowest_all <= 10.0)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_validation_figures(result: dict[str, Any]) -> None:
     v = result["validation"]
     assert v["compared_sessions"] == 1

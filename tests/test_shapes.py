@@ -159,6 +159,23 @@ QUAD_CASES: dict[str, tuple[str, str, Callable[[SessionGraph], SessionGraph], Ex
         lambda g: _without(g, vocab.annotation_iri(_SID, "x1"), vocab.OA + "hasTarget"),
         {("mbtsh:Annotation-target", 14)},
     ),
+    "mbtsh:Occurrence-coveredTurns": (
+        "the writer links each occurrence to exactly the turns of its span",
+        "two-annotators.yaml",
+        lambda g: _without(g, vocab.occurrence_iri(_SID, "y2"), vocab.MBT + "coversTurn"),
+        {("mbtsh:Occurrence-coveredTurns", 17)},
+    ),
+    "mbtsh:Occurrence-coder": (
+        "the writer gives each occurrence the creator of its annotation as its coder",
+        "two-annotators.yaml",
+        lambda g: _with(
+            g,
+            vocab.occurrence_iri(_SID, "x1"),
+            vocab.MBT + "codedBy",
+            ox.NamedNode(vocab.annotator_iri("A-2")),
+        ),
+        {("mbtsh:Occurrence-coder", 14)},
+    ),
 }
 
 
@@ -249,6 +266,36 @@ def test_shape_not_reachable_from_yaml_fails_on_edited_quads(shape: str) -> None
     assert report_pairs(report) == expected, "\n".join(str(v) for v in report.violations)
     (violation,) = report.violations
     assert str(violation).startswith(f"{path}:{violation.line}: ")
+
+
+@pytest.mark.parametrize("shape", sorted(QUAD_CASES))
+def test_fast_engine_reports_edited_quads_as_pyshacl_does(shape: str) -> None:
+    """The checks of triples only the writer makes (mbt:coversTurn, mbt:codedBy, ...) are
+    SPARQL constraints: the fast engine runs them too and must find the same violations."""
+    _why, fixture, edit, _expected = QUAD_CASES[shape]
+    edited = edit(graph_of(FIXTURES / "valid" / fixture))
+    fast = validate_graphs([edited], engine="fast")
+    reference = validate_graphs([edited])
+    assert report_pairs(fast) == report_pairs(reference)
+    assert sorted(str(v) for v in fast.violations) == sorted(str(v) for v in reference.violations)
+
+
+@pytest.mark.parametrize("engine", ["pyshacl", "fast"])
+def test_covered_turns_are_checked_one_turn_at_a_time(engine: str) -> None:
+    """y2 spans turns 2-3: dropping only its link to turn 3 (the first turn stays covered) and
+    adding a link to turn 1 (outside the span) are both reported, by both engines."""
+    graph = graph_of(FIXTURES / "valid" / "two-annotators.yaml")
+    occ = ox.NamedNode(vocab.occurrence_iri(_SID, "y2"))
+    covers = ox.NamedNode(vocab.MBT + "coversTurn")
+    turn = [ox.NamedNode(vocab.turn_iri(_SID, i)) for i in (1, 2, 3)]
+    kept = [q for q in graph.quads if (q.subject, q.predicate, q.object) != (occ, covers, turn[2])]
+    assert len(kept) == len(graph.quads) - 1
+    gap = graph.with_quads(kept)
+    outside = _with(graph, occ.value, covers.value, turn[0])
+    for edited, value in ((gap, "turn 3"), (outside, "turn 1")):
+        report = validate_graphs([edited], engine=engine)
+        assert report_pairs(report) == {("mbtsh:Occurrence-coveredTurns", 17)}
+        assert [v.value for v in report.violations] == [value]
 
 
 @pytest.mark.parametrize("path", VALID, ids=[p.stem for p in VALID])

@@ -33,12 +33,16 @@ TARGETS = {
     "disk_peak_memory_gb_max": 4.0,
     "reader_per_turn_ratio_max": 1.5,
     "remote_load_ratio_max": 1.5,
+    # Issue 16, on disk (10,000 sessions): one session at once, every session within seconds.
+    "disk_one_session_query_s_max": 0.05,
+    "disk_all_sessions_query_s_max": 10.0,
 }
 
 
-#: What a run can measure; ``--only load`` is how the 10,000-session run is made. ``cli``
-#: (whole ``mbtkg`` processes, :mod:`mbtkg.bench.cli_latency`) and ``readers``
-#: (big single sessions, see :mod:`mbtkg.bench.readers`) needs no corpus; ``remote`` loads and
+#: What a run can measure; ``--only load`` is how the 10,000-session load is measured, and
+#: ``--only queries`` skips the timed loads (the stores are still bulk-loaded to be queried).
+#: ``cli`` (whole ``mbtkg`` processes, :mod:`mbtkg.bench.cli_latency`) and ``readers`` (big
+#: single sessions, see :mod:`mbtkg.bench.readers`) need no corpus; ``remote`` loads and
 #: queries the corpus through an ``oxigraph serve`` the bench starts (:mod:`mbtkg.bench.remote`).
 PHASES = ("load", "validation", "queries", "cli", "readers", "remote")
 #: The phases that need the generated corpus and its load.
@@ -102,10 +106,17 @@ def run_bench(
         corpus = generate_corpus(base / "corpus", sessions=sessions, seed=seed, turns=turns)
         generated_s = time.perf_counter() - started
         paths = list(corpus.files)
-        keep = "validation" in phases or "queries" in phases or "remote" in phases
-        load, graphs, nquads = measure_load(
-            paths, repeat=repeat, jobs=jobs, disk=disk, workdir=base, keep_graphs=keep
+        # Session graphs stay in memory only where they are used: validation, the remote
+        # phase, and rdflib's copy of a small corpus; queries need only the first session's id.
+        keep = (
+            "validation" in phases
+            or "remote" in phases
+            or ("queries" in phases and sessions <= rdflib_cap)
         )
+        load, graphs, nquads, first = measure_load(
+            paths, repeat=repeat, jobs=jobs, disk=disk, workdir=base, keep_graphs=keep,
+            timed="load" in phases,
+        )  # fmt: skip
         if "remote" in phases:
             from .remote import measure_remote
 
@@ -120,7 +131,7 @@ def run_bench(
             store, raw = stores_from(nquads, disk=disk, workdir=base)
             queries = measure_queries(
                 graphs, store, raw, repeat=repeat, rdflib_cap=rdflib_cap,
-                rdflib_timeout=rdflib_timeout,
+                rdflib_timeout=rdflib_timeout, first_session=first,
             )  # fmt: skip
             store.close()
             del raw
@@ -177,10 +188,11 @@ def _summary(
     met: dict[str, bool] = {}
     if load is not None:
         ratios["load_vs_raw"] = load["ratio_load_vs_raw"]
-        met["load"] = (load["ratio_load_vs_raw"] or 0) <= TARGETS["load_ratio_max"] and bool(
-            load["same_quads"]
-        )
-    if load is not None and load["store"] == "disk":
+        if load["ratio_load_vs_raw"] is not None:
+            met["load"] = load["ratio_load_vs_raw"] <= TARGETS["load_ratio_max"] and bool(
+                load["same_quads"]
+            )
+    if load is not None and load["store"] == "disk" and load["peak_memory_mb"]["load"] is not None:
         peak_gb = load["peak_memory_mb"]["load"] / 1024
         ratios["load_peak_memory_gb"] = round(peak_gb, 2)
         met["disk_memory"] = peak_gb < TARGETS["disk_peak_memory_gb_max"]
@@ -194,9 +206,20 @@ def _summary(
         slowest = max((q["mbtkg_s"] for q in queries), default=0.0)
         ratios["worst_query_vs_raw"] = round(worst, 3)
         ratios["slowest_query_s"] = round(slowest, 4)
-        met["queries"] = (
-            worst <= TARGETS["query_ratio_max"] and slowest <= TARGETS["query_seconds_max"]
-        )
+        if load is not None and load["store"] == "disk":
+            one = [q["mbtkg_s"] for q in queries if q["variant"] != "all sessions"]
+            every = [q["mbtkg_s"] for q in queries if q["variant"] == "all sessions"]
+            ratios["slowest_one_session_query_s"] = round(max(one, default=0.0), 4)
+            ratios["slowest_all_sessions_query_s"] = round(max(every, default=0.0), 4)
+            met["disk_queries"] = (
+                ratios["slowest_one_session_query_s"] <= TARGETS["disk_one_session_query_s_max"]
+                and ratios["slowest_all_sessions_query_s"]
+                <= TARGETS["disk_all_sessions_query_s_max"]
+            )
+        else:
+            met["queries"] = (
+                worst <= TARGETS["query_ratio_max"] and slowest <= TARGETS["query_seconds_max"]
+            )
     _extra_ratios(extra or {}, result, ratios, met)
     result["ratios"] = ratios
     result["met"] = met
@@ -239,6 +262,10 @@ def format_report(result: dict[str, Any]) -> str:
             ]
         )
     peak = load["peak_memory_mb"]
+
+    def seconds(value: float | None) -> str:
+        return "not run" if value is None else f"{value:.3f}"
+
     lines = [
         f"mbtkg bench: {result['sessions']} sessions, {result['corpus']['triples']} triples, "
         f"median of {result['repeat']} run(s), {result['jobs']} job(s), {load['store']} stores",
@@ -247,8 +274,8 @@ def format_report(result: dict[str, Any]) -> str:
         + f", load average {m['load_average']}",
         "",
         "load                                   seconds",
-        f"  mbtkg load ({result['jobs']} jobs)                 {load['load_s']:.3f}",
-        f"  raw pyoxigraph bulk load             {load['raw_bulk_load_s']:.3f}",
+        f"  mbtkg load ({result['jobs']} jobs)                 {seconds(load['load_s'])}",
+        f"  raw pyoxigraph bulk load             {seconds(load['raw_bulk_load_s'])}",
         f"  load / raw bulk load                 {ratios['load_vs_raw']}x (target <= 1.5); "
         f"same quads: {load['same_quads']}",
         f"  peak memory, load / raw (MB)         {peak['load']} / {peak['raw_bulk_load']}",

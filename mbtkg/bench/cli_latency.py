@@ -144,7 +144,7 @@ def measure_small_load(
         corpus = generate_corpus(
             work / "corpus", sessions=SMALL_LOAD_SESSIONS, seed=seed, turns=turns
         )
-        load, _graphs, _nquads = measure_load(
+        load, _graphs, _nquads, _first = measure_load(
             list(corpus.files), repeat=repeat, jobs=jobs, disk=False, workdir=work,
             keep_graphs=False,
         )  # fmt: skip

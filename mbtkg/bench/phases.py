@@ -43,12 +43,14 @@ def all_quads(graphs: Sequence[SessionGraph]) -> list[ox.Quad]:
 
 def write_corpus_nquads(
     paths: Sequence[Path], out: Path, *, keep: bool
-) -> tuple[dict[str, float | int], list[SessionGraph]]:
+) -> tuple[dict[str, float | int], list[SessionGraph], str]:
     """Read and convert every file once, in this process, timing both steps; write every quad
     a load writes (ontology graph first) to one N-Quads file, the input of the raw bulk load.
 
-    Returns the step times, the quad count and, if ``keep``, the session graphs.
+    Returns the step times, the quad count, the session graphs (if ``keep``) and the id of the
+    first session ("none" for no file).
     """
+    first = "none"
     read_s = to_rdf_s = 0.0
     quads = len(default_ontology_quads())
     graphs: list[SessionGraph] = []
@@ -59,13 +61,16 @@ def write_corpus_nquads(
             session = read_session(path)
             converted = time.perf_counter()
             graph = session_to_rdf(session)
+            if first == "none":
+                first = graph.session_id
             to_rdf_s += time.perf_counter() - converted
             read_s += converted - started
             f.write(graph.nquads)
             quads += len(graph)
             if keep:
                 graphs.append(graph)
-    return {"read_s": round(read_s, 4), "to_rdf_s": round(to_rdf_s, 4), "quads": quads}, graphs
+    steps = {"read_s": round(read_s, 4), "to_rdf_s": round(to_rdf_s, 4), "quads": quads}
+    return steps, graphs, first
 
 
 def _fresh_store(disk: bool, workdir: Path, prefix: str) -> str:
@@ -102,16 +107,25 @@ def measure_load(
     disk: bool,
     workdir: Path,
     keep_graphs: bool = True,
-) -> tuple[dict[str, Any], list[SessionGraph], Path]:
+    timed: bool = True,
+) -> tuple[dict[str, Any], list[SessionGraph], Path, str]:
     """Time ``mbtkg.loading.load`` against a raw bulk load of the same quads, each in a fresh
-    process whose peak memory is measured; and, in this process, the load's steps.
+    process whose peak memory is measured; and, in this process, the load's steps. With
+    ``timed=False`` only the N-Quads file is written (and its steps timed): the load figures
+    are None.
 
-    Returns the figures, the session graphs (if ``keep_graphs``) and the N-Quads file.
+    Returns the figures, the session graphs (if ``keep_graphs``), the N-Quads file and the
+    id of the first session.
     """
     out: dict[str, Any] = {"store": "disk" if disk else "memory", "jobs": jobs}
     nquads = workdir / "corpus.nq"
-    steps, graphs = write_corpus_nquads(paths, nquads, keep=keep_graphs)
+    steps, graphs, first = write_corpus_nquads(paths, nquads, keep=keep_graphs)
     out.update(steps)
+    if not timed:
+        out.update(raw_bulk_load_s=None, load_s=None, ratio_load_vs_raw=None,
+                   stored_quads=None, same_quads=None)  # fmt: skip
+        out["peak_memory_mb"] = {"load": None, "raw_bulk_load": None, "measured": None}
+        return out, graphs, nquads, first
     listing = workdir / "files.txt"
     listing.write_text("".join(f"{p}\n" for p in paths), encoding="utf-8")
     raw_s, raw_quads, raw_peak, method = _timed_loads(
@@ -141,7 +155,7 @@ def measure_load(
             writer.commit({vocab.ONTOLOGY_GRAPH: list(default_ontology_quads())})
 
         out["write_s"], _ = median_time(write, repeat)
-    return out, graphs, nquads
+    return out, graphs, nquads, first
 
 
 def stores_from(nquads: Path, *, disk: bool, workdir: Path) -> tuple[OxigraphStore, ox.Store]:
@@ -183,10 +197,10 @@ def measure_validation(
     return out
 
 
-def _variants(graphs: Sequence[SessionGraph]) -> list[tuple[str, str, dict[str, str]]]:
+def _variants(first: str) -> list[tuple[str, str, dict[str, str]]]:
     """(query, variant, params): the example parameters, with ``session`` set to one generated
-    session and left out (every session); queries without a session parameter run once."""
-    first = graphs[0].session_id if graphs else "none"
+    session (``first``) and left out (every session); queries without a session parameter run
+    once."""
     out: list[tuple[str, str, dict[str, str]]] = []
     for q in list_queries():
         params = dict(q.example)
@@ -246,13 +260,18 @@ def measure_queries(
     repeat: int,
     rdflib_cap: int,
     rdflib_timeout: float = 60.0,
+    first_session: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Each competency query through mbtkg, on raw Oxigraph, and (small corpora) on rdflib."""
+    """Each competency query through mbtkg, on raw Oxigraph, and (small corpora) on rdflib.
+
+    ``graphs`` may be empty (a corpus too large to keep): rdflib is then not run, and the
+    one-session variants use ``first_session``."""
     from ..queries import get_query
 
+    first = first_session or (graphs[0].session_id if graphs else "none")
     dataset = None
     rdflib_load_s = None
-    if len(graphs) <= rdflib_cap:
+    if graphs and len(graphs) <= rdflib_cap:
         import rdflib
 
         data = ox.serialize(all_quads(graphs), format=ox.RdfFormat.N_QUADS) or b""
@@ -264,7 +283,7 @@ def measure_queries(
 
         rdflib_load_s, dataset = median_time(parse, 1)
     rows: list[dict[str, Any]] = []
-    for name, variant, params in _variants(graphs):
+    for name, variant, params in _variants(first):
         text = get_query(name).bind(params)
         mbtkg_s, answer, raw_s, raw_rows, runs = _paired_times(
             lambda: run_query(store, name, params),  # noqa: B023

@@ -115,7 +115,7 @@ def _queries(
     base: str, store: SparqlHttpStore, graphs: Sequence[SessionGraph], repeat: int
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for name, variant, params in _variants(graphs):
+    for name, variant, params in _variants(graphs[0].session_id):
         text = get_query(name).bind(params)
         ours_s, answer, raw_s, raw_rows, runs = _paired_times(
             lambda: run_query(store, name, params),  # noqa: B023

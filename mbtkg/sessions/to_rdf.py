@@ -9,6 +9,7 @@ reported against the file a person wrote. The graph records the source file by i
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -249,6 +250,7 @@ def session_to_rdf(session: Session) -> SessionGraph:
             add(previous, _m("nextTurn"), turn)
         previous = turn
 
+    turn_ids = sorted({t.id for t in session.turns})
     for an in session.annotations:
         ann = node(vocab.annotation_iri(sid, an.id), an.line)
         occ = node(vocab.occurrence_iri(sid, an.id), an.line)
@@ -263,6 +265,8 @@ def session_to_rdf(session: Session) -> SessionGraph:
             agent = _iri(vocab.annotator_iri(an.annotator))
             add(ann, f"<{vocab.DCTERMS}creator>", agent)
             add(ann, f"<{vocab.PROV}wasAttributedTo>", agent)
+            # The same annotator on the occurrence: "codes of one annotator" without the hop.
+            add(occ, _m("codedBy"), agent)
         if an.confidence is not None:
             add(ann, _m("confidence"), f'"{_decimal(an.confidence)}"{_DECIMAL}')
         if an.note is not None:
@@ -286,6 +290,11 @@ def session_to_rdf(session: Session) -> SessionGraph:
             add(occ, _m("endTurn"), _iri(f"{turn_base}{an.end}"))
             add(occ, _m("startIndex"), _int(an.start))
             add(occ, _m("endIndex"), _int(an.end))
+            # Every turn of the span, so "codes on this turn" is an equality join.
+            for turn_id in turn_ids[
+                bisect_left(turn_ids, an.start) : bisect_right(turn_ids, an.end)
+            ]:
+                add(occ, _m("coversTurn"), _iri(f"{turn_base}{turn_id}"))
         for rel in an.relations:
             add(occ, _iri(rel.property_iri), _iri(vocab.occurrence_iri(sid, rel.target)))
         # The target: the session, narrowed to the span of turns and, optionally, a quote.
