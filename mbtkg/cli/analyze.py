@@ -73,6 +73,30 @@ def to_rows(records: Sequence[Any], kind: type, columns: Sequence[str] | None = 
     )
 
 
+def _scope(session: str | None, patient: str | None, annotator: str | None) -> str:
+    """``in session susan-12, coded by A-1`` for the filters given (empty when none)."""
+    parts = []
+    if session:
+        parts.append(f"in session {session}")
+    if patient:
+        parts.append(f"for patient {patient}")
+    if annotator:
+        parts.append(f"coded by {annotator}")
+    return (" " + ", ".join(parts)) if parts else ""
+
+
+def _echo(rows: Rows, fmt: str, nothing: str) -> None:
+    """Print an analysis table; an empty one is said in a sentence, never as "(0 rows)" (for
+    csv and json the empty table still goes to stdout and the sentence to stderr)."""
+    if rows.rows:
+        click.echo(render(rows, fmt))
+    elif fmt == "table":
+        click.echo(nothing)
+    else:
+        click.echo(render(rows, fmt))
+        click.echo(nothing, err=True)
+
+
 @click.group()
 def analyze() -> None:
     """Session analytics: transitions, ruptures, what follows interventions, trajectories, agreement."""
@@ -107,6 +131,10 @@ def transitions(
         matrices = transition_matrices(
             target, session=session, patient=patient, annotator=annotator
         )
+        nothing = (
+            "no transitions: no coded prementalizing mode or mentalizing"
+            f"{_scope(session, patient, annotator)} in {target.selector}"
+        )
     if layout == "matrix":
         states = matrices[0].states if matrices else ()
         columns = ("annotator", "from", *states)
@@ -115,7 +143,7 @@ def transitions(
             for m in matrices
             for i, source in enumerate(m.states)
         )
-        click.echo(render(Rows(columns, rows), fmt))
+        _echo(Rows(columns, rows), fmt, nothing)
         return
     records = [
         {
@@ -129,11 +157,10 @@ def transitions(
         for t in m.transitions()
     ]
     columns = ("annotator", "from", "to", "count", "share")
-    click.echo(
-        render(
-            Rows(columns, tuple(tuple(Term(_plain(r[c])) for c in columns) for r in records)),
-            fmt,
-        )
+    _echo(
+        Rows(columns, tuple(tuple(Term(_plain(r[c])) for c in columns) for r in records)),
+        fmt,
+        nothing,
     )
 
 
@@ -158,7 +185,9 @@ def ruptures(
     """Each rupture, its repair and the turns it took (empty when never repaired)."""
     with loaded_store(store, load_paths) as target:
         found = rupture_repairs(target, session=session, patient=patient, annotator=annotator)
-    click.echo(render(to_rows(unrepaired(found) if only_unrepaired else found, RuptureRepair), fmt))
+        kind = "unrepaired ruptures" if only_unrepaired else "ruptures"
+        nothing = f"no {kind} coded{_scope(session, patient, annotator)} in {target.selector}"
+    _echo(to_rows(unrepaired(found) if only_unrepaired else found, RuptureRepair), fmt, nothing)
 
 
 @analyze.command("follows")
@@ -199,13 +228,14 @@ def follows_command(
             annotator=annotator,
             families=families or None,
         )
-    click.echo(
-        render(
-            to_rows(report.events, FollowEvent)
-            if events
-            else to_rows(report.summary, FollowSummary),
-            fmt,
+        nothing = (
+            f"no intervention followed by a code within {k} turns"
+            f"{_scope(session, patient, annotator)} in {target.selector}"
         )
+    _echo(
+        to_rows(report.events, FollowEvent) if events else to_rows(report.summary, FollowSummary),
+        fmt,
+        nothing,
     )
 
 
@@ -222,7 +252,8 @@ def trajectory_command(
     """A patient's sessions in order: prementalizing, effective mentalizing, ruptures, trust."""
     with loaded_store(store, load_paths) as target:
         points = trajectory(target, patient, annotator=annotator)
-    click.echo(render(to_rows(points, TrajectoryPoint), fmt))
+        nothing = f"no coded sessions for patient {patient}{_scope(None, None, annotator)} in {target.selector}"
+    _echo(to_rows(points, TrajectoryPoint), fmt, nothing)
 
 
 @analyze.command("agreement")
