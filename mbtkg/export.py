@@ -126,12 +126,18 @@ def _annotation(session: Session, an: Any, index: ConceptIndex) -> dict[str, Any
     if an.concept_iri is not None:
         body["type"] = _type(an.concept_iri)
     body["inSession"] = _curie(s)
+    if an.annotator is not None:
+        body["codedBy"] = out["creator"]
     selectors: list[dict[str, Any]] = []
     if an.start is not None and an.end is not None:
         body["startTurn"] = _curie(vocab.turn_iri(sid, an.start))
         body["endTurn"] = _curie(vocab.turn_iri(sid, an.end))
         body["startIndex"] = an.start
         body["endIndex"] = an.end
+        # the keys the writer adds for sequence questions (docs/data-model.md)
+        body["coversTurn"] = [
+            _curie(vocab.turn_iri(sid, t.id)) for t in session.turns if an.start <= t.id <= an.end
+        ]
         rng = f"{target}/range"
         selectors.append(
             {
