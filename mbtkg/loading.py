@@ -18,6 +18,7 @@ import pyoxigraph as ox
 from . import vocab
 from .concepts import ConceptIndex, default_index, default_ontology_quads
 from .errors import InputError, StoreError, UnknownNameError, ValidationFailed
+from .inference import infer_session, inferred_nquads
 from .sessions import Session, SessionGraph, read_session, session_to_rdf
 from .stores.base import Store
 from .validate import ValidationReport, Violation, validate_graphs
@@ -31,9 +32,15 @@ class LoadSummary:
     triples: int
     skipped: tuple[str, ...]
     seconds: float
+    #: Triples written to the sessions' inferred graphs (0 when the load did not infer).
+    inferred: int = 0
 
     def __str__(self) -> str:
-        text = f"loaded {len(self.sessions)} session(s), {self.triples} triples, in {self.seconds:.2f} s"
+        more = f" (+{self.inferred} inferred)" if self.inferred else ""
+        text = (
+            f"loaded {len(self.sessions)} session(s), {self.triples} triples{more}, "
+            f"in {self.seconds:.2f} s"
+        )
         if self.skipped:
             text += f"; skipped {len(self.skipped)} invalid file(s): {', '.join(self.skipped)}"
         return text
@@ -126,6 +133,7 @@ def prepare(
     index: ConceptIndex | None = None,
     progress: Progress | None = None,
     engine: str = DEFAULT_ENGINE,
+    infer: bool = True,
 ) -> PreparedLoad:
     """Read and validate session files; nothing is written yet (see ``write`` and ``load``).
 
@@ -143,6 +151,7 @@ def prepare(
         progress=report,
         started=started,
         engine=engine,
+        infer=infer,
     )
 
 
@@ -152,6 +161,7 @@ def prepare_sessions(
     index: ConceptIndex | None = None,
     progress: Progress | None = None,
     engine: str = DEFAULT_ENGINE,
+    infer: bool = True,
 ) -> PreparedLoad:
     """Validate sessions already read into the model (by an importer); nothing is written yet.
 
@@ -162,7 +172,13 @@ def prepare_sessions(
     if not graphs:
         raise InputError("no sessions to load")
     return prepare_graphs(
-        graphs, [], index=index, progress=progress, started=started, engine=engine
+        graphs,
+        [],
+        index=index,
+        progress=progress,
+        started=started,
+        engine=engine,
+        infer=infer,
     )
 
 
@@ -175,6 +191,7 @@ def prepare_graphs(
     progress: Progress | None = None,
     started: float | None = None,
     engine: str = DEFAULT_ENGINE,
+    infer: bool = True,
 ) -> PreparedLoad:
     """Validate session graphs and assemble the one write that loads them with the ontology.
 
@@ -200,6 +217,9 @@ def prepare_graphs(
     batch: dict[str, Sequence[ox.Quad]] = {vocab.ONTOLOGY_GRAPH: ontology_graph_quads()}
     for g in keep:
         batch[g.graph] = g.quads
+        batch[vocab.inferred_graph_iri(g.session_id)] = (
+            infer_session(g.session_id, g.quads) if infer else ()
+        )
     return PreparedLoad(
         graphs=batch,
         sessions=tuple(g.session_id for g in keep),
@@ -266,6 +286,7 @@ def load(
     progress: Progress | None = None,
     engine: str = DEFAULT_ENGINE,
     jobs: int | None = None,
+    infer: bool = True,
 ) -> LoadSummary:
     """Validate session files and write them, with the ontology, to a store, all or nothing.
 
@@ -279,7 +300,9 @@ def load(
     again leaves the store as it was. On an on-disk Oxigraph store, a process killed at any
     moment of the load leaves the store, once opened again, exactly as it was before the load
     or exactly as the load left it (see :mod:`mbtkg.stores.oxigraph_bulk`); a full disk ends
-    the load with a StoreError that says so.
+    the load with a StoreError that says so. With ``infer`` (the default), each session's
+    OWL 2 RL entailments are written to its inferred graph (:mod:`mbtkg.inference`) in the same
+    load; without it, an inferred graph left by an earlier load of the session is emptied.
     """
     from .load_workers import iter_checked
 
@@ -291,6 +314,7 @@ def load(
     seen: dict[str, str] = {}
     kept: list[str] = []
     triples = 0
+    inferred = 0
     checked = 0
     target = _graph_load(store)
     try:
@@ -317,6 +341,11 @@ def load(
                 if (errors or violations) and not skip_invalid:
                     continue  # this load will fail: write nothing more
                 target.add(session.graph, session.nquads)
+                # the inferred graph goes into the same journal and commit; an empty one
+                # (--no-infer) replaces what an earlier load inferred
+                extra = inferred_nquads(session.session_id, session.nquads) if infer else b""
+                target.add(vocab.inferred_graph_iri(session.session_id), extra)
+                inferred += extra.count(b"\n")
                 kept.append(session.session_id)
                 triples += session.triples
             checked += len(chunk)
@@ -344,6 +373,7 @@ def load(
         triples=triples,
         skipped=skipped,
         seconds=time.perf_counter() - started,
+        inferred=inferred,
     )
 
 
@@ -404,5 +434,7 @@ def drop_session(store: Store, session_id: str) -> None:
             f"sessions there: {listing}",
             suggestions=tuple(hits),
         )
+    # the inferred graph first: a drop cut short leaves the session as a --no-infer load would
+    store.drop_graph(vocab.inferred_graph_iri(session_id))
     if not store.drop_graph(vocab.session_iri(session_id)):
         raise StoreError(f"session {session_id!r} vanished from {store.selector} while dropping it")

@@ -1,0 +1,87 @@
+"""Inferred graphs: what a load writes next to each session, and how they live and die with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mbtkg import vocab
+from mbtkg.errors import ValidationFailed
+from mbtkg.loading import drop_session, load
+from mbtkg.resources import example_sessions
+from mbtkg.stores import Store
+from mbtkg.stores.oxigraph import OxigraphStore
+
+SUSAN = next(p for p in example_sessions() if p.stem == "susan-12")
+INFERRED = vocab.inferred_graph_iri("susan-12")
+OCC = vocab.session_iri("susan-12") + "/occurrence/"
+
+
+def _types(store: Store, graph: str, cls: str) -> list[str]:
+    rows = store.select(
+        f"SELECT ?x WHERE {{ GRAPH <{graph}> {{ ?x a <{vocab.MBT}{cls}> }} }} ORDER BY ?x"
+    )
+    return [str(r[0]).rsplit("/", 1)[-1] for r in rows.rows if r[0] is not None]
+
+
+@pytest.fixture
+def susan_store(tmp_path: Path) -> OxigraphStore:
+    store = OxigraphStore(tmp_path / "kg")
+    load([SUSAN], store, jobs=1)
+    return store
+
+
+def test_a_load_writes_the_defined_classes_into_the_inferred_graph(
+    susan_store: OxigraphStore,
+) -> None:
+    assert INFERRED in susan_store.graph_names()
+    # a13 and b3 are withdrawal ruptures with a repairs link (a15, b5); b7 has none
+    assert _types(susan_store, INFERRED, "RepairedRupture") == ["a13", "b3"]
+    assert _types(susan_store, INFERRED, "UnrepairedRupture") == ["b7"]
+    # a superclass of a coded class: a withdrawal rupture is a rupture
+    assert "a13" in _types(susan_store, INFERRED, "Rupture")
+    # validations at turns 7 and 17 (A-1), explorations starting at turns 9 and 19
+    assert _types(susan_store, INFERRED, "ValidatedExploration") == ["a12", "a7"]
+    susan_store.close()
+
+
+def test_the_inferred_graph_holds_only_new_triples_about_the_sessions_own_nodes(
+    susan_store: OxigraphStore,
+) -> None:
+    own = vocab.session_iri("susan-12")
+    asserted_too = susan_store.select(
+        f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{INFERRED}> {{ ?s ?p ?o }} "
+        f"GRAPH <{own}> {{ ?s ?p ?o }} }}"
+    )
+    assert asserted_too.rows[0][0] is not None and asserted_too.rows[0][0].value == 0
+    strays = susan_store.select(
+        f"SELECT ?s ?p ?o WHERE {{ GRAPH <{INFERRED}> {{ ?s ?p ?o }} "
+        f"FILTER (isBlank(?o) || ?p = <{vocab.OWL}sameAs> || ?o = <{vocab.OWL}Thing> "
+        f'|| (?s != <{own}> && !STRSTARTS(STR(?s), "{own}/"))) }} LIMIT 3'
+    )
+    assert strays.rows == ()
+    susan_store.close()
+
+
+def test_no_infer_empties_the_inferred_graph_and_a_drop_removes_both(
+    susan_store: OxigraphStore,
+) -> None:
+    load([SUSAN], susan_store, jobs=1, infer=False)
+    assert INFERRED not in susan_store.graph_names()
+    load([SUSAN], susan_store, jobs=1)
+    assert susan_store.graph_size(INFERRED) > 0
+    drop_session(susan_store, "susan-12")
+    assert not [g for g in susan_store.graph_names() if "susan-12" in g]
+    susan_store.close()
+
+
+def test_a_failed_load_writes_no_inferred_graph(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    text = SUSAN.read_text(encoding="utf-8").replace("id: susan-12", "id: susan-bad", 1)
+    bad.write_text(text.replace("turns: [20, 22]", "turns: [22, 20]", 1), encoding="utf-8")
+    store = OxigraphStore(tmp_path / "kg")
+    with pytest.raises(ValidationFailed):
+        load([SUSAN, bad], store, jobs=1)
+    assert store.graph_names() == []
+    store.close()
