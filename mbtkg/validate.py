@@ -79,9 +79,12 @@ class ValidationReport:
 
 @lru_cache(maxsize=1)
 def _shapes_graph() -> rdflib.Graph:
+    from .axiom_checks import axiom_shapes
+
     g = rdflib.Graph()
     for path in shape_files():
         g.parse(str(path), format="turtle")
+    g += axiom_shapes()  # the checks generated from the ontology's domain and range axioms
     return g
 
 
