@@ -49,8 +49,10 @@ def _declared(quads: Iterable[ox.Quad], predicate: str) -> dict[str, str]:
     """Each property's own declared domain or range (one per property in this ontology)."""
     out: dict[str, str] = {}
     for q in quads:
-        if q.predicate.value == predicate and isinstance(q.object, ox.NamedNode):
-            out.setdefault(q.subject.value, q.object.value)
+        s, o = q.subject, q.object
+        named = isinstance(s, ox.NamedNode) and isinstance(o, ox.NamedNode)
+        if named and q.predicate.value == predicate:
+            out.setdefault(s.value, o.value)  # type: ignore[union-attr]
     return out
 
 
@@ -112,7 +114,9 @@ def _property_labels(quads: Iterable[ox.Quad]) -> dict[str, str]:
     return {
         q.subject.value: q.object.value
         for q in quads
-        if q.predicate.value == vocab.RDFS + "label" and isinstance(q.object, ox.Literal)
+        if q.predicate.value == vocab.RDFS + "label"
+        and isinstance(q.subject, ox.NamedNode)
+        and isinstance(q.object, ox.Literal)
     }
 
 
