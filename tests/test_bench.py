@@ -53,6 +53,17 @@ def test_load_figures(result: dict[str, Any]) -> None:
     assert load["peak_memory_mb"]["load"] > 10 and load["peak_memory_mb"]["raw_bulk_load"] > 10
 
 
+def test_inference_figures(result: dict[str, Any]) -> None:
+    load = result["load"]
+    assert load["load_infer_s"] > 0
+    assert result["ratios"]["infer_vs_no_infer"] == pytest.approx(
+        load["load_infer_s"] / load["load_s"], rel=1e-2
+    )
+    # two generated sessions of 12 turns: every turn, role and occurrence gets its BFO and
+    # superclass types, so the inferred graphs hold well over one quad per turn
+    assert load["inferred_quads"] > 2 * 12
+
+
 def test_only_the_load_on_disk(tmp_path: Path) -> None:
     args = ["bench", "--sessions", "3", "--repeat", "1", "--turns", "12", "--disk"]
     args += ["--only", "load", "--workdir", str(tmp_path), "--json"]

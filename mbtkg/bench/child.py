@@ -1,7 +1,8 @@
 """The loads the benchmark times, each run in a fresh process so its memory can be measured.
 
-``python -m mbtkg.bench.child mbtkg STORE LIST [JOBS]`` loads the session files named in LIST
-(one path per line) with ``mbtkg.loading.load``; ``python -m mbtkg.bench.child raw STORE
+``python -m mbtkg.bench.child mbtkg STORE LIST [JOBS [infer|no-infer]]`` loads the session
+files named in LIST (one path per line) with ``mbtkg.loading.load``, with the inferred graphs
+unless told ``no-infer``; ``python -m mbtkg.bench.child raw STORE
 NQUADS`` bulk-loads an N-Quads file with pyoxigraph alone, the limit the load is compared with.
 STORE is ``memory`` or a directory. Each prints one JSON line: the seconds the load itself took
 (process start-up and imports excluded) and the number of quads in the store afterwards.
@@ -27,14 +28,16 @@ def _raw(store_arg: str, nquads: str) -> dict[str, float | int]:
     return {"seconds": seconds, "quads": len(store)}
 
 
-def _mbtkg(store_arg: str, listing: str, jobs: int | None) -> dict[str, float | int]:
+def _mbtkg(
+    store_arg: str, listing: str, jobs: int | None, infer: bool = True
+) -> dict[str, float | int]:
     from ..loading import load
     from ..stores.oxigraph import OxigraphStore
 
     paths = [line for line in Path(listing).read_text(encoding="utf-8").splitlines() if line]
     store = OxigraphStore(None if store_arg == "memory" else store_arg)
     started = time.perf_counter()
-    summary = load(paths, store, jobs=jobs)
+    summary = load(paths, store, jobs=jobs, infer=infer)
     seconds = time.perf_counter() - started
     quads = len(store.raw)
     store.close()
@@ -46,7 +49,8 @@ def main(argv: list[str]) -> int:
     if len(argv) >= 3 and argv[0] == "raw":
         result = _raw(argv[1], argv[2])
     elif len(argv) >= 3 and argv[0] == "mbtkg":
-        result = _mbtkg(argv[1], argv[2], int(argv[3]) if len(argv) > 3 else None)
+        infer = len(argv) <= 4 or argv[4] != "no-infer"
+        result = _mbtkg(argv[1], argv[2], int(argv[3]) if len(argv) > 3 else None, infer)
     else:
         print(__doc__, file=sys.stderr)
         return 2
