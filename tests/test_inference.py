@@ -57,11 +57,30 @@ def test_the_inferred_graph_holds_only_new_triples_about_the_sessions_own_nodes(
     assert asserted_too.rows[0][0] is not None and asserted_too.rows[0][0].value == 0
     strays = susan_store.select(
         f"SELECT ?s ?p ?o WHERE {{ GRAPH <{INFERRED}> {{ ?s ?p ?o }} "
-        f"FILTER (isBlank(?o) || ?p = <{vocab.OWL}sameAs> || ?o = <{vocab.OWL}Thing> "
+        f"FILTER (isBlank(?o) || isLiteral(?o) || ?p = <{vocab.OWL}sameAs> || ?o = <{vocab.OWL}Thing> "
         f'|| (?s != <{own}> && !STRSTARTS(STR(?s), "{own}/"))) }} LIMIT 3'
     )
+    # no literal either: the inferred graph never copies session text
     assert strays.rows == ()
     susan_store.close()
+
+
+def test_mbtkg_load_no_infer(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from mbtkg.cli import main
+
+    where = f"oxigraph:{tmp_path / 'kg'}"
+    run = CliRunner().invoke(main, ["load", str(SUSAN), "--store", where])
+    assert run.exit_code == 0, run.output
+    assert "inferred)" in run.output
+    run = CliRunner().invoke(main, ["load", str(SUSAN), "--no-infer", "--store", where])
+    assert run.exit_code == 0, run.output
+    assert "inferred" not in run.output
+    store = OxigraphStore(tmp_path / "kg")
+    assert INFERRED not in store.graph_names()
+    assert vocab.session_iri("susan-12") in store.graph_names()
+    store.close()
 
 
 def test_no_infer_empties_the_inferred_graph_and_a_drop_removes_both(
