@@ -18,6 +18,9 @@ For each occurrence relation P (a sub-property of ``mbt:occurrenceRelation``):
 - ``mbtsh:Axiom-P-range``: every annotation P names is one of this session's annotations coded
   with P's range (or a subclass).
 
+For each functional property whose domain is a structural class (the frame the session writer
+emits, such as turns and turn selectors): ``mbtsh:Axiom-P-functional``, at most one value.
+
 Under the closed world of a session file these are stricter than the open-world axioms (OWL
 would infer the type instead), and that is the point: a coding that contradicts the theory is
 reported, not silently retyped. Disjointness needs no check of its own here: each annotation
@@ -107,7 +110,54 @@ def axiom_shapes_from(quads: Iterable[ox.Quad], index: ConceptIndex) -> rdflib.G
                     ),
                 )
             )
+    _functional_shapes(g, quads, domains, labels)
     return g
+
+
+def _functional_shapes(
+    g: rdflib.Graph, quads: list[ox.Quad], domains: dict[str, str], labels: dict[str, str]
+) -> None:
+    """``mbtsh:Axiom-P-functional``: at most one value of each functional property whose domain
+    is a structural class (the frame the session writer emits: turns, selectors)."""
+    structural = {
+        q.subject.value
+        for q in quads
+        if q.predicate.value == vocab.IN_SUBSET
+        and isinstance(q.subject, ox.NamedNode)
+        and q.object == ox.NamedNode(vocab.STRUCTURAL_SUBSET)
+    }
+    functional = sorted(
+        q.subject.value
+        for q in quads
+        if q.predicate.value == vocab.RDF + "type"
+        and isinstance(q.subject, ox.NamedNode)
+        and q.object == ox.NamedNode(vocab.OWL + "FunctionalProperty")
+    )
+    for prop in functional:
+        domain = domains.get(prop)
+        if domain not in structural or not prop.startswith(vocab.MBT):
+            continue
+        name = prop[len(vocab.MBT) :]
+        said = labels.get(prop, name)
+        d = labels.get(str(domain), str(domain))
+        node = rdflib.URIRef(f"{SHAPES}Axiom-{name}")
+        check = rdflib.URIRef(f"{SHAPES}Axiom-{name}-functional")
+        g.add((node, rdflib.RDF.type, _SH.NodeShape))
+        g.add((node, rdflib.RDFS.label, rdflib.Literal(d)))
+        g.add((node, _SH.targetSubjectsOf, rdflib.URIRef(prop)))
+        g.add((node, _SH.property, check))
+        g.add((check, rdflib.RDF.type, _SH.PropertyShape))
+        g.add((check, _SH.path, rdflib.URIRef(prop)))
+        g.add((check, _SH.maxCount, rdflib.Literal(1)))
+        g.add(
+            (
+                check,
+                _SH.message,
+                rdflib.Literal(
+                    f"{_article(d)} {d} has at most one '{name}' (ontology: {said} is functional)"
+                ),
+            )
+        )
 
 
 def _property_labels(quads: Iterable[ox.Quad]) -> dict[str, str]:

@@ -75,8 +75,20 @@ def test_the_checks_follow_the_ontology() -> None:
 
 def test_every_occurrence_relation_has_its_range_check() -> None:
     shapes = axiom_shapes()
-    paths = {str(o) for o in shapes.objects(None, SH.path)}
+    paths = {str(o) for s, o in shapes.subject_objects(SH.path) if str(s).endswith("-range")}
     assert paths == set(default_index().relation_labels)
+
+
+def test_functional_properties_of_the_session_frame_have_a_check() -> None:
+    shapes = axiom_shapes()
+    functional = {
+        str(shapes.value(s, SH.path))
+        for s in shapes.subjects(SH.maxCount, rdflib.Literal(1))
+        if str(s).endswith("-functional")
+    }
+    # poleOf, scaleValue and itemNumber are functional too, but describe ontology terms that
+    # no session writes (their domains are not structural classes)
+    assert functional == {vocab.MBT + "nextTurn", vocab.MBT + "selectedTurn"}
 
 
 def test_no_hand_written_shape_duplicates_a_generated_one() -> None:

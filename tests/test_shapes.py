@@ -121,6 +121,12 @@ QUAD_CASES: dict[str, tuple[str, str, Callable[[SessionGraph], SessionGraph], Ex
         {("mbtsh:Turn-turnIndex", 12)},
     ),
     "mbtsh:Turn-nextTurn": (
+        "the writer links each turn to the turn listed after it",
+        "two-annotators.yaml",
+        lambda g: _with(g, vocab.turn_iri(_SID, 3), vocab.MBT + "nextTurn", ox.NamedNode(_S)),
+        {("mbtsh:Turn-nextTurn", 12)},
+    ),
+    "mbtsh:Axiom-nextTurn-functional": (
         "the writer links each turn to the one listed after it, once",
         "two-annotators.yaml",
         lambda g: _with(
@@ -129,7 +135,18 @@ QUAD_CASES: dict[str, tuple[str, str, Callable[[SessionGraph], SessionGraph], Ex
             vocab.MBT + "nextTurn",
             ox.NamedNode(vocab.turn_iri(_SID, 3)),
         ),
-        {("mbtsh:Turn-nextTurn", 10)},
+        {("mbtsh:Axiom-nextTurn-functional", 10)},
+    ),
+    "mbtsh:Axiom-selectedTurn-functional": (
+        "the writer gives each turn selector one turn (located at its annotation's line)",
+        "two-annotators.yaml",
+        lambda g: _with(
+            g,
+            vocab.target_iri(_SID, "x1") + "/range/start",
+            vocab.MBT + "selectedTurn",
+            ox.NamedNode(vocab.turn_iri(_SID, 3)),
+        ),
+        {("mbtsh:Axiom-selectedTurn-functional", 14)},
     ),
     "mbtsh:Annotation-body": (
         "the writer gives every annotation exactly one body",

@@ -284,7 +284,7 @@ def session_to_rdf(session: Session) -> SessionGraph:
             add(target, _oa("hasSelector"), _iri(rng))
             add(_iri(rng), _A, _oa("RangeSelector"))
             for which, turn_id in (("Start", an.start), ("End", an.end)):
-                sel = _iri(f"{rng}/{which.lower()}")
+                sel = node(f"{rng}/{which.lower()}", an.line)  # located at its annotation
                 add(_iri(rng), _oa(f"has{which}Selector"), sel)
                 add(sel, _A, _m("TurnSelector"))
                 add(sel, _m("selectedTurn"), _iri(f"{turn_base}{turn_id}"))
