@@ -18,8 +18,10 @@ Relations derived from turn order are added by SPARQL rules before the reasoner 
 classes use them), and what OWL cannot state under the open world (``mbt:UnrepairedRupture``)
 by rules after it (:mod:`mbtkg.inference_rules`).
 
-The ontology's own closure is computed once per process (:func:`tbox`); each session is then
-reasoned over that closure plus its own triples, never with another session's.
+The ontology's own closure is computed once per process (:func:`tbox`). The sessions of a load
+are reasoned a batch at a time over that closure (:func:`infer_sessions`), with the nodes they
+share (people, annotators) renamed per session, so no session's entailments depend on
+another's.
 """
 
 from __future__ import annotations
@@ -132,53 +134,94 @@ def _own(session_id: str) -> tuple[str, str]:
     return iri, iri + "/"
 
 
+#: Nodes several sessions share (people, annotators): renamed per session while reasoning.
+_SHARED = (f"{vocab.DATA}person/", f"{vocab.DATA}annotator/")
+
+
+def _aliased(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple, own: str) -> _Term:
+    """A term of one session, with shared nodes renamed into the session's own space, so that
+    sessions reasoned together share no node and none can change another's entailments."""
+    if isinstance(term, ox.NamedNode) and term.value.startswith(_SHARED):
+        return rdflib.URIRef(f"{own}shared/{term.value[len(vocab.DATA) :]}")
+    return _to_rdflib(term)
+
+
+def _unaliased(term: _Term, own: str) -> _Term:
+    text = str(term)
+    if isinstance(term, rdflib.URIRef) and text.startswith(f"{own}shared/"):
+        return rdflib.URIRef(vocab.DATA + text[len(own) + len("shared/") :])
+    return term
+
+
 def infer_session(
     session_id: str, quads: Sequence[ox.Quad], *, closure: TBox | None = None
 ) -> list[ox.Quad]:
     """The new triples the OWL 2 RL rules and the SPARQL rules entail about one session's
     own nodes, as quads of its inferred graph (see the module's doc for what is left out)."""
+    return infer_sessions([(session_id, quads)], closure=closure)[0]
+
+
+def infer_sessions(
+    sessions: Sequence[tuple[str, Sequence[ox.Quad]]], *, closure: TBox | None = None
+) -> list[list[ox.Quad]]:
+    """``infer_session`` for several sessions with one run of the reasoner (its fixed cost,
+    the ontology's closure, is paid once). The sessions share no node while reasoning (people
+    and annotators are renamed per session), so each answer is what it would be alone."""
     import reasonable
 
     from .inference_rules import CLOSED_WORLD, TURN_ORDER, apply_rules
 
     box = closure or tbox()
-    derived = apply_rules(TURN_ORDER, session_id, quads)
-    asserted = {
-        (_to_rdflib(q.subject), _to_rdflib(q.predicate), _to_rdflib(q.object)) for q in quads
-    }
-    given = asserted | {
-        (_to_rdflib(q.subject), _to_rdflib(q.predicate), _to_rdflib(q.object)) for q in derived
-    }
+    derived: list[list[ox.Quad]] = []
+    given: set[_Triple] = set()
+    owner: dict[str, int] = {}
+    for i, (session_id, quads) in enumerate(sessions):
+        own = vocab.session_iri(session_id) + "/"
+        owner[vocab.session_iri(session_id)] = i
+        derived.append(apply_rules(TURN_ORDER, session_id, quads))
+        for q in [*quads, *derived[-1]]:
+            given.add((_aliased(q.subject, own), _to_rdflib(q.predicate), _aliased(q.object, own)))
     reasoner = reasonable.PyReasoner()
     reasoner.from_graph([*box.closure, *given])
     try:
         entailed = reasoner.reason()
     except Exception as exc:  # the Rust side raises plain exceptions
-        raise InferenceError(
-            f"the OWL 2 RL reasoner failed on session {session_id!r}: {exc}"
-        ) from exc
-    iri, prefix = _own(session_id)
-    graph = ox.NamedNode(vocab.inferred_graph_iri(session_id))
-    out: dict[tuple[str, str, str], ox.Quad] = {}
+        names = ", ".join(repr(sid) for sid, _ in sessions)
+        raise InferenceError(f"the OWL 2 RL reasoner failed on session(s) {names}: {exc}") from exc
+    found: list[dict[tuple[str, str, str], ox.Quad]] = [{} for _ in sessions]
+    prefix = f"{vocab.DATA}session/"
     for s, p, o in entailed:
         if (s, p, o) in given or not isinstance(s, rdflib.URIRef):
             continue
         if isinstance(o, rdflib.BNode) or isinstance(p, rdflib.BNode):
             continue
         subject = str(s)
-        if subject != iri and not subject.startswith(prefix):
+        if not subject.startswith(prefix):
             continue
+        at = owner.get(prefix + subject[len(prefix) :].split("/", 1)[0])
+        if at is None or "/shared/" in subject:
+            continue  # not a session's own node (or a person seen from a session)
         if str(p) == _SAME_AS or (str(p) == _TYPE and str(o) in (_THING, _RESOURCE)):
             continue
-        out[(s.n3(), p.n3(), o.n3())] = ox.Quad(
-            ox.NamedNode(subject), ox.NamedNode(str(p)), _to_oxigraph(o), graph
+        session_id = sessions[at][0]
+        obj = _unaliased(o, vocab.session_iri(session_id) + "/")
+        graph = ox.NamedNode(vocab.inferred_graph_iri(session_id))
+        found[at][(s.n3(), p.n3(), obj.n3())] = ox.Quad(
+            ox.NamedNode(subject), ox.NamedNode(str(p)), _to_oxigraph(obj), graph
         )
-    rl = [*derived, *out.values()]
-    return rl + apply_rules(CLOSED_WORLD, session_id, quads, rl)
+    out = []
+    for i, (session_id, quads) in enumerate(sessions):
+        rl = [*derived[i], *found[i].values()]
+        out.append(rl + apply_rules(CLOSED_WORLD, session_id, quads, rl))
+    return out
 
 
-def inferred_nquads(session_id: str, nquads: bytes, *, closure: TBox | None = None) -> bytes:
-    """``infer_session`` from and to N-Quads text (what the load's writer takes)."""
-    quads = list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
-    inferred = infer_session(session_id, quads, closure=closure)
-    return ox.serialize(inferred, format=ox.RdfFormat.N_QUADS) or b""
+def inferred_nquads(
+    sessions: Sequence[tuple[str, bytes]], *, closure: TBox | None = None
+) -> list[bytes]:
+    """``infer_sessions`` from and to N-Quads text (what the load's writer takes)."""
+    parsed = [(sid, list(ox.parse(data, format=ox.RdfFormat.N_QUADS))) for sid, data in sessions]
+    return [
+        ox.serialize(inferred, format=ox.RdfFormat.N_QUADS) or b""
+        for inferred in infer_sessions(parsed, closure=closure)
+    ]

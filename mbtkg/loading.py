@@ -18,7 +18,7 @@ import pyoxigraph as ox
 from . import vocab
 from .concepts import ConceptIndex, default_index, default_ontology_quads
 from .errors import InputError, StoreError, UnknownNameError, ValidationFailed
-from .inference import infer_session, inferred_nquads
+from .inference import infer_sessions, inferred_nquads
 from .sessions import Session, SessionGraph, read_session, session_to_rdf
 from .stores.base import Store
 from .validate import ValidationReport, Violation, validate_graphs
@@ -217,9 +217,12 @@ def prepare_graphs(
     batch: dict[str, Sequence[ox.Quad]] = {vocab.ONTOLOGY_GRAPH: ontology_graph_quads()}
     for g in keep:
         batch[g.graph] = g.quads
-        batch[vocab.inferred_graph_iri(g.session_id)] = (
-            infer_session(g.session_id, g.quads) if infer else ()
-        )
+    if infer and keep:
+        inferred = infer_sessions([(g.session_id, g.quads) for g in keep])
+    else:
+        inferred = [[] for _ in keep]
+    for g, extra in zip(keep, inferred, strict=True):
+        batch[vocab.inferred_graph_iri(g.session_id)] = extra
     return PreparedLoad(
         graphs=batch,
         sessions=tuple(g.session_id for g in keep),
@@ -321,6 +324,7 @@ def load(
         report("check", 0, len(sources))
         for chunk, outcome in iter_checked(sources, engine=engine, jobs=jobs, index=index):
             chunk_errors = iter(outcome.input_errors())
+            ready = []
             for slot in outcome.order:
                 if slot < 0:
                     errors.append(next(chunk_errors))
@@ -340,14 +344,18 @@ def load(
                     continue
                 if (errors or violations) and not skip_invalid:
                     continue  # this load will fail: write nothing more
-                target.add(session.graph, session.nquads)
-                # the inferred graph goes into the same journal and commit; an empty one
-                # (--no-infer) replaces what an earlier load inferred
-                extra = inferred_nquads(session.session_id, session.nquads) if infer else b""
-                target.add(vocab.inferred_graph_iri(session.session_id), extra)
-                inferred += extra.count(b"\n")
+                ready.append(session)
                 kept.append(session.session_id)
                 triples += session.triples
+            # the chunk's sessions are reasoned in one batch; each inferred graph goes into the
+            # same journal and commit as its session, and an empty one (--no-infer) replaces
+            # what an earlier load inferred
+            pairs = [(r.session_id, r.nquads) for r in ready]
+            extras = inferred_nquads(pairs) if infer and ready else [b""] * len(ready)
+            for session, extra in zip(ready, extras, strict=True):
+                target.add(session.graph, session.nquads)
+                target.add(vocab.inferred_graph_iri(session.session_id), extra)
+                inferred += extra.count(b"\n")
             checked += len(chunk)
             report("check", checked, len(sources))
         if errors and not skip_invalid:

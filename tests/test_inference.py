@@ -104,3 +104,58 @@ def test_a_failed_load_writes_no_inferred_graph(tmp_path: Path) -> None:
         load([SUSAN, bad], store, jobs=1)
     assert store.graph_names() == []
     store.close()
+
+
+def test_sessions_reasoned_together_get_what_each_gets_alone() -> None:
+    """The jonas sessions share their patient and annotators; batching must not mix them."""
+    from mbtkg.inference import infer_session, infer_sessions
+    from mbtkg.sessions import read_session, session_to_rdf
+
+    graphs = [session_to_rdf(read_session(p)) for p in example_sessions()]
+    together = infer_sessions([(g.session_id, g.quads) for g in graphs])
+    for g, batch in zip(graphs, together, strict=True):
+        alone = infer_session(g.session_id, g.quads)
+        assert set(batch) == set(alone), g.session_id
+        assert alone, g.session_id
+    # a person is nobody's own node, even though the reasoner saw it once per session
+    person = vocab.person_iri("P-jonas")
+    assert not [q for batch in together for q in batch if q.subject.value == person]
+    assert not [q for batch in together for q in batch if "/shared/" in str(q.object)]
+
+
+def test_a_fact_about_a_shared_person_in_one_session_does_not_reach_another() -> None:
+    """With an axiom that types a turn by what is known of its speaker, session A's statement
+    about the person must not type session B's turn when they are reasoned together."""
+    import pyoxigraph as ox
+
+    from mbtkg.inference import TBox, infer_sessions
+
+    def n(iri: str) -> ox.NamedNode:
+        return ox.NamedNode(iri)
+
+    flagged, marked = vocab.MBT + "TestFlagged", vocab.MBT + "TestMarked"
+    restriction = ox.BlankNode()
+    tbox_quads = [
+        ox.Quad(n(flagged), n(vocab.OWL + "equivalentClass"), restriction),
+        ox.Quad(restriction, n(vocab.RDF + "type"), n(vocab.OWL + "Restriction")),
+        ox.Quad(restriction, n(vocab.OWL + "onProperty"), n(vocab.MBT + "speaker")),
+        ox.Quad(restriction, n(vocab.OWL + "someValuesFrom"), n(marked)),
+    ]
+    person = n(vocab.person_iri("P-shared"))
+
+    def turn_of(session_id: str) -> ox.Quad:
+        graph = n(vocab.session_iri(session_id))
+        return ox.Quad(n(vocab.turn_iri(session_id, 1)), n(vocab.MBT + "speaker"), person, graph)
+
+    a = [turn_of("a"), ox.Quad(person, n(vocab.RDF + "type"), n(marked), n(vocab.session_iri("a")))]
+    b = [turn_of("b")]
+    box = TBox.from_quads(tbox_quads)
+    in_a, in_b = infer_sessions([("a", a), ("b", b)], closure=box)
+    typed = ox.Quad(
+        n(vocab.turn_iri("a", 1)),
+        n(vocab.RDF + "type"),
+        n(flagged),
+        n(vocab.inferred_graph_iri("a")),
+    )
+    assert typed in in_a  # the axiom works within a session
+    assert not [q for q in in_b if q.object == n(flagged)]  # and does not leak to another
