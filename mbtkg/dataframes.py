@@ -50,7 +50,7 @@ def to_dataframe(rows: Rows) -> Any:
     Raises MissingExtraError when pandas is not installed.
 
     >>> from mbtkg.stores.base import Rows, Term
-    >>> to_dataframe(Rows(("turn",), ((Term(3),), (None,)))).dtypes["turn"]  # doctest: +SKIP
+    >>> to_dataframe(Rows(("turn",), ((Term(3),), (None,)))).dtypes["turn"]
     Int64Dtype()
     """
     pd = _pandas()

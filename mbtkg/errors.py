@@ -88,3 +88,10 @@ class SheetError(InputError):
     def __init__(self, message: str, problems: list[str] | None = None) -> None:
         self.problems = tuple(problems or ())
         super().__init__("\n".join([message, *self.problems]))
+
+
+class LimitExceededError(InputError):
+    """An input is larger or deeper than mbtkg reads (see :mod:`mbtkg.input_limits`).
+
+    The message names the limit, the value found and how to get under it (split the file).
+    """

@@ -234,6 +234,8 @@ def session_to_yaml(session: Session, *, index: ConceptIndex | None = None) -> s
             item["relations"] = {k: v[0] if len(v) == 1 else v for k, v in rels.items()}
         if an.note is not None:
             item["note"] = an.note
+        if an.suggested is not None:
+            item["suggested"] = an.suggested
         lines.append(f"  - {_flow(item)}")
     return "\n".join(lines) + "\n"
 

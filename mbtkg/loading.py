@@ -34,6 +34,8 @@ class LoadSummary:
     seconds: float
     #: Triples written to the sessions' inferred graphs (0 when the load did not infer).
     inferred: int = 0
+    #: One line per skipped file: where (file and line) and why, for ``--skip-invalid``.
+    reasons: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         more = f" (+{self.inferred} inferred)" if self.inferred else ""
@@ -382,7 +384,30 @@ def load(
         skipped=skipped,
         seconds=time.perf_counter() - started,
         inferred=inferred,
+        reasons=_skip_reasons(errors, violations),
     )
+
+
+def _skip_reasons(errors: Sequence[InputError], violations: Sequence[Violation]) -> tuple[str, ...]:
+    """One line per skipped file: the first problem found in it, with its line."""
+    lines: dict[str, str] = {}
+    for error in errors:
+        text = str(error).splitlines() or [type(error).__name__]
+        line = text[0]
+        if len(text) > 1 and line.endswith(":"):  # "N problems in FILE:" then one per line
+            rest = [t.strip() for t in text[1:] if t.strip()]
+            line = rest[0] + (f" (and {len(rest) - 1} more problem(s))" if len(rest) > 1 else "")
+        path = str(error.location.path) if error.location else ""
+        if path and not line.startswith(path):
+            line = f"{path}: {line}"
+        lines.setdefault(path or line, line)
+    counts: dict[str, int] = {}
+    for v in violations:
+        counts[v.source] = counts.get(v.source, 0) + 1
+    for v in violations:
+        where = f"{v.source}:{v.line}" if v.line else v.source
+        lines.setdefault(v.source, f"{where}: does not conform ({counts[v.source]} violation(s))")
+    return tuple(lines[k] for k in sorted(lines))
 
 
 def session_ids(store: Store) -> list[str]:

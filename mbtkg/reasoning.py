@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -257,7 +257,7 @@ def _one_ontology(triples: Sequence[ox.Triple], name: str) -> list[ox.Triple]:
 
 def check_consistency_each(
     base: Sequence[ox.Triple],
-    cases: dict[str, Sequence[ox.Triple]],
+    cases: Mapping[str, Sequence[ox.Triple]],
     *,
     java: str | None = None,
     imports: Sequence[ox.Triple] | None = None,

@@ -9,6 +9,7 @@ Declared sizes can lie, so every read also stops at the limit.
 from __future__ import annotations
 
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -21,6 +22,9 @@ MAX_RATIO = 100.0
 MAX_MEMBERS = 10_000
 #: Members smaller than this are not ratio-checked (small text compresses very well).
 RATIO_FLOOR_BYTES = 1024 * 1024
+#: The general-purpose flag bit of an encrypted member, and the compression methods read.
+_ENCRYPTED = 0x1
+_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 
 
 class UnsafeArchiveError(InputError):
@@ -71,7 +75,7 @@ class SafeArchive:
             self._zip = zipfile.ZipFile(self.path)
         except FileNotFoundError:
             raise InputError("no such file", where) from None
-        except (zipfile.BadZipFile, OSError) as exc:
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
             raise InputError(f"not a zip archive (a .qdpx is a zip file): {exc}", where) from None
         try:
             self._check()
@@ -94,6 +98,18 @@ class SafeArchive:
             if why is not None:
                 raise UnsafeArchiveError(
                     f"refused member {info.filename!r}: {why}; nothing was extracted", where
+                )
+            if info.flag_bits & _ENCRYPTED:
+                raise UnsafeArchiveError(
+                    f"refused member {info.filename!r}: it is encrypted; export the project "
+                    "without a password",
+                    where,
+                )
+            if info.compress_type not in _METHODS:
+                raise UnsafeArchiveError(
+                    f"refused member {info.filename!r}: compression method {info.compress_type} "
+                    "is not supported; expected stored or deflated members (as QDA tools write)",
+                    where,
                 )
             if info.file_size > lim.max_member_bytes:
                 raise UnsafeArchiveError(
@@ -130,9 +146,19 @@ class SafeArchive:
             raise InputError(
                 f"no member {name!r} in the archive", Location(str(self.path))
             ) from None
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            EOFError,
+            zlib.error,
+            RuntimeError,  # an encrypted member (refused above unless the flag lies)
+            NotImplementedError,
+            ValueError,
+            LookupError,
+        ) as exc:
             raise InputError(
-                f"member {name!r} cannot be read: {exc}", Location(str(self.path))
+                f"member {name!r} cannot be read (the archive is damaged): {exc}",
+                Location(str(self.path)),
             ) from None
         if len(data) > limit:
             raise UnsafeArchiveError(

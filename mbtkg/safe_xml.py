@@ -12,7 +12,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from xml.parsers import expat
 
-from .errors import InputError, Location
+from .errors import InputError, LimitExceededError, Location
+from .input_limits import MAX_DEPTH
 
 
 class UnsafeXmlError(InputError):
@@ -22,6 +23,11 @@ class UnsafeXmlError(InputError):
 class _Refused(Exception):
     def __init__(self, what: str, line: int) -> None:
         self.what = what
+        self.line = line
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
         self.line = line
 
 
@@ -38,6 +44,20 @@ def _prescan(data: bytes) -> None:
     def external(*_: object) -> int:
         raise _Refused("an external entity reference", parser.CurrentLineNumber)
 
+    depth = 0
+
+    def start(*_: object) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise _TooDeep(parser.CurrentLineNumber)
+
+    def end(*_: object) -> None:
+        nonlocal depth
+        depth -= 1
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
     parser.StartDoctypeDeclHandler = doctype
     parser.EntityDeclHandler = entity
     parser.ExternalEntityRefHandler = external
@@ -61,13 +81,27 @@ def parse_xml(data: bytes, source: str) -> ET.Element:
             "(they can read local files or expand without bound)",
             Location(source, refused.line),
         ) from None
+    except _TooDeep as deep:
+        raise LimitExceededError(
+            f"elements nest more than {MAX_DEPTH} levels deep here, the limit mbtkg reads; "
+            "a project or ELAN file needs far fewer",
+            Location(source, deep.line),
+        ) from None
     except expat.ExpatError as exc:
         raise InputError(
             f"not well-formed XML: {expat.ErrorString(exc.code)}",
             Location(source, exc.lineno, exc.offset + 1),
         ) from None
+    except (LookupError, ValueError) as exc:  # an encoding Python has no codec for, e.g. UTF-7
+        raise InputError(
+            f"the XML cannot be decoded ({exc}); save it as UTF-8", Location(source)
+        ) from None
     try:
         root = ET.fromstring(data)
+    except (LookupError, ValueError) as exc:
+        raise InputError(
+            f"the XML cannot be decoded ({exc}); save it as UTF-8", Location(source)
+        ) from None
     except ET.ParseError as exc:
         line, column = exc.position
         raise InputError(

@@ -126,6 +126,15 @@ def annotator_iri(annotator_id: str) -> str:
     return f"{DATA}annotator/{_segment(annotator_id)}"
 
 
+def suggester_iri(name: str) -> str:
+    """The IRI of a program that suggests codings (a prov:SoftwareAgent), by its name.
+
+    >>> suggester_iri("mbtkg-lexical")
+    'https://w3id.org/mbtkg/data/agent/mbtkg-lexical'
+    """
+    return f"{DATA}agent/{_segment(name)}"
+
+
 def session_id_from_graph(graph_iri: str) -> str | None:
     """The session id a session graph IRI names, or None for any other IRI."""
     prefix = f"{DATA}session/"

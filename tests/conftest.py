@@ -1,8 +1,11 @@
-"""Shared fixtures: the bundled example sessions and stores loaded with them."""
+"""Shared fixtures (the bundled example sessions and stores loaded with them), and the CI rule
+that a test which should run here does not skip."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import re
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,6 @@ from mbtkg.stores import Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SHARED = ROOT.parent / "shared"
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +38,56 @@ def example_store() -> Store:
     store = open_store("oxigraph:memory")
     load(example_sessions(), store)
     return store
+
+
+# ------------------------------------------------------------------ no silent skips on CI
+
+#: Skip reasons CI accepts (regular expression -> why the skip is right even on CI). Every
+#: other skip fails the run when ``CI`` is set: CI installs Java (HermiT), Virtuoso, the
+#: oxigraph server, Chromium and every test extra (the suggestion model too: .ci/run installs it),
+#: so a test that skips there has lost what it tests.
+ALLOWED_SKIPS_ON_CI: dict[str, str] = {}
+
+pytest_plugins = ["pytester"]  # tests/test_ci_skips.py runs small suites in a subprocess
+
+
+def on_ci() -> bool:
+    """Whether this run is CI's (``CI`` set to true, 1 or yes, as CI services and .ci/run do)."""
+    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
+def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def _refuse_skip(report: pytest.TestReport | pytest.CollectReport) -> None:
+    if not report.skipped or not on_ci() or hasattr(report, "wasxfail"):
+        return
+    reason = _skip_reason(report)
+    if any(re.search(pattern, reason) for pattern in ALLOWED_SKIPS_ON_CI):
+        return
+    report.outcome = "failed"
+    report.longrepr = (
+        f"skipped on CI, where this test must run: {reason}\n"
+        "(install what it needs, or add the reason to ALLOWED_SKIPS_ON_CI in tests/conftest.py "
+        "with why the skip is right on CI)"
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, None]:
+    outcome = yield
+    _refuse_skip(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, None]:
+    outcome = yield
+    _refuse_skip(outcome.get_result())

@@ -16,6 +16,15 @@ _READY = re.compile(r"at http://127\.0\.0\.1:(\d+)/")
 @contextmanager
 def mbtkg_serve(*args: str, startup: float = 300.0) -> Iterator[str]:
     """Run ``mbtkg serve --port 0 ARGS``; yield its base URL once it listens; stop it after."""
+    with mbtkg_serve_process(*args, startup=startup) as (url, _):
+        yield url
+
+
+@contextmanager
+def mbtkg_serve_process(
+    *args: str, startup: float = 300.0
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """Like ``mbtkg_serve``, yielding the base URL and the server process."""
     process = subprocess.Popen(
         [sys.executable, "-c", "from mbtkg.cli import main; main()", "serve", "--port", "0", *args],
         stdout=subprocess.DEVNULL,
@@ -45,7 +54,7 @@ def mbtkg_serve(*args: str, startup: float = 300.0) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"mbtkg serve did not start:\n{''.join(lines)}")
             time.sleep(0.1)
-        yield found["url"]
+        yield found["url"], process
     finally:
         process.terminate()
         try:

@@ -63,7 +63,8 @@ def test_the_checks_follow_the_ontology() -> None:
     """Change the axiom and the check changes: the ontology is the one source."""
     quads = [
         ox.Quad(q.subject, q.predicate, ox.NamedNode(vocab.MBT + "WeNess"), q.graph_name)
-        if q.subject.value == vocab.MBT + "repairs" and q.predicate.value == vocab.RDFS + "range"
+        if q.subject == ox.NamedNode(vocab.MBT + "repairs")
+        and q.predicate.value == vocab.RDFS + "range"
         else q
         for q in default_ontology_quads()
     ]

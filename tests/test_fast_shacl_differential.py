@@ -34,6 +34,12 @@ SH = rdflib.Namespace(vocab.SH)
 MBTSH = rdflib.Namespace("https://w3id.org/mbtkg/shapes#")
 
 
+def _value(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+    """The value of a term that cannot be an RDF-star triple here."""
+    assert not isinstance(term, ox.Triple)
+    return term.value
+
+
 def _ordered(violations: tuple[Violation, ...] | list[Violation]) -> list[Violation]:
     # a node shape's violation has no path: sort it as "" (None and str do not compare)
     return sorted(
@@ -150,7 +156,7 @@ def test_unsupported_features_fall_back_to_pyshacl_for_that_shape_only(tmp_path:
     text = vocab.MBT + "text"
     lowered = tuple(
         ox.Quad(q.subject, q.predicate, ox.Literal("lower case start"), q.graph_name)
-        if q.predicate.value == text and q.subject.value.endswith("/turn/3")
+        if q.predicate.value == text and _value(q.subject).endswith("/turn/3")
         else q
         for q in graph.quads
     )
@@ -217,3 +223,42 @@ def test_cli_validate_fast_reports_like_pyshacl_and_uses_the_cache(tmp_path: Pat
     assert "(2 unchanged, from the cache)" in again.output
     wrong = runner.invoke(main, ["validate", "--engine", "fastest", *files])
     assert wrong.exit_code == 2
+
+
+BOUNDARY = """\
+session: {{id: b1, date: 2025-03-01, number: {number}, setting: individual}}
+participants:
+  - {{id: P-1, role: patient}}
+  - {{id: T-1, role: therapist}}
+annotators:
+  - {{id: A-1}}
+turns:
+  - {{id: 1, speaker: T-1, text: {text}}}
+  - {{id: 2, speaker: P-1, text: "Fine."}}
+annotations:
+  - {{id: a1, concept: epistemic trust, turns: 2, annotator: A-1, confidence: {confidence}}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "number", "confidence", "expected"),
+    [
+        ('"?"', 1, 0, set()),  # every value exactly at its bound conforms
+        ('"?"', 1, 1, set()),
+        ('""', 1, 1, {("mbtsh:Turn-text", "sh:MinLengthConstraintComponent")}),
+        ('"?"', 0, 1, {("mbtsh:Session-number", "sh:MinInclusiveConstraintComponent")}),
+        ('"?"', 1, 1.5, {("mbtsh:Annotation-confidence", "sh:MaxInclusiveConstraintComponent")}),
+        ('"?"', 1, -0.5, {("mbtsh:Annotation-confidence", "sh:MinInclusiveConstraintComponent")}),
+    ],
+)
+def test_values_at_their_bounds(text: str, number: int, confidence: float, expected: set) -> None:
+    """A one-character turn ("?") is valid: sh:minLength 1 means at least one character."""
+    from mbtkg.sessions import parse_yaml_session
+
+    session = parse_yaml_session(
+        BOUNDARY.format(text=text, number=number, confidence=confidence), "b1.yaml"
+    )
+    graph = session_to_rdf(session)
+    for engine in ("fast", "pyshacl"):
+        report = validate_graphs([graph], engine=engine)
+        assert {(v.shape, v.component) for v in report.violations} == expected, engine

@@ -61,7 +61,7 @@ def test_sessions_have_the_promised_shape(tmp_path: Path) -> None:
     numbers = sorted(s.number or 0 for s in sessions if "P-0001" in {p.id for p in s.participants})
     assert numbers == list(range(1, len(numbers) + 1))
     concepts = Counter(a.concept_name for s in sessions for a in s.annotations)
-    assert concepts["empathic validation"] > concepts["self-harm"]  # plausible frequencies
+    assert concepts["empathic validation"] > concepts["reported self-harm"]  # plausible frequencies
 
 
 def test_a_clean_corpus_conforms_for_pyshacl(tmp_path: Path) -> None:

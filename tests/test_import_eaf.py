@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES, SHARED
+from conftest import FIXTURES
 
 from mbtkg.cli import main
 from mbtkg.mapping import UnmappedCodesError, load_mapping
@@ -15,7 +15,7 @@ from mbtkg.sessions.eaf_reader import EafProblems, read_eaf
 from mbtkg.validate import validate_graphs
 
 EAF = FIXTURES / "eaf"
-SPEACH = SHARED / "samples" / "eaf" / "speach-test.eaf"
+SPEACH = FIXTURES / "samples" / "eaf" / "speach-test.eaf"
 
 
 def test_two_speakers_with_coded_child_tiers() -> None:
@@ -54,8 +54,6 @@ def test_named_annotator_and_roles() -> None:
 
 
 def test_speach_sample_counts() -> None:
-    if not SPEACH.exists():
-        pytest.skip("../shared/samples is absent")
     with pytest.raises(UnmappedCodesError) as info:
         read_eaf(SPEACH)
     assert info.value.unmapped == ("en", "jp")
@@ -75,8 +73,6 @@ def test_speach_sample_counts() -> None:
 
 
 def test_speach_sample_language_values_mapped(tmp_path: Path) -> None:
-    if not SPEACH.exists():
-        pytest.skip("../shared/samples is absent")
     mapping = tmp_path / "m.yaml"
     mapping.write_text("codes:\n  en: affect focus\n  jp: null\n")
     result = read_eaf(SPEACH, mapping=load_mapping(mapping))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES, SHARED
+from conftest import FIXTURES
 
 from mbtkg.cli import main
 from mbtkg.errors import InputError
@@ -18,7 +18,7 @@ from mbtkg.sessions.qdpx_reader import read_qdpx
 from mbtkg.stores import open_store
 from mbtkg.validate import validate_graphs
 
-SAMPLES = SHARED / "samples"
+SAMPLES = FIXTURES / "samples"
 ATLAS = FIXTURES / "qdpx" / "atlas-like"
 BOM = "\ufeff"
 
@@ -160,6 +160,7 @@ def test_nvivo_like_offsets_are_utf16_crlf2_and_quotes_exact(
         ("and maybe still are.", 3, 4),  # spans two turns: the quote is the part in the first
     ]
     for a in s.annotations:
+        assert a.start is not None
         turn = s.turns[a.start - 1]
         assert turn.text is not None and a.text_start is not None and a.text_end is not None
         assert turn.text[a.text_start : a.text_end] == a.quote
@@ -231,8 +232,6 @@ def test_atlas_like_trial_qde_braced_guids_zero_length(tmp_path: Path) -> None:
 def test_fixture_projects_are_schema_valid() -> None:
     etree = pytest.importorskip("lxml.etree", reason="lxml validates against the REFI schema")
     xsd = SAMPLES / "refi-qda" / "Project.xsd"
-    if not xsd.exists():
-        pytest.skip("../shared/samples is absent")
     schema = etree.XMLSchema(etree.parse(str(xsd)))
     for doc in (
         etree.parse(str(ATLAS / "Trial.qde")),
@@ -246,8 +245,6 @@ def test_fixture_projects_are_schema_valid() -> None:
 @pytest.fixture()
 def hand_qdpx(tmp_path: Path) -> Path:
     folder = SAMPLES / "qdpx-hand-authored"
-    if not folder.exists():
-        pytest.skip("../shared/samples is absent")
     return zip_folder(folder, tmp_path / "hand.qdpx")
 
 
@@ -297,7 +294,8 @@ def test_suggest_mapping_writes_exact_matches(tmp_path: Path) -> None:
     assert "  not-knowing stance: not-knowing stance  # exact match" in text
     assert "Shut down" in text
     mapping = load_mapping(out)  # a suggested file loads as it is
-    assert mapping.entries["not-knowing stance"].endswith("#NotKnowingStance")
+    entry = mapping.entries["not-knowing stance"]
+    assert entry is not None and entry.endswith("#NotKnowingStance")
 
 
 # ----------------------------------------------------------------------------- bad input

@@ -35,6 +35,8 @@ def _occurrence_types(quads: list[ox.Quad]) -> dict[str, set[str]]:
         s, p, o = q.subject, q.predicate, q.object
         if p.value != vocab.RDF + "type" or not isinstance(o, ox.NamedNode):
             continue
+        if not isinstance(s, ox.NamedNode):
+            continue
         if (
             "/occurrence/" in s.value
             and o.value.startswith(vocab.MBT)

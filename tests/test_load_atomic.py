@@ -264,3 +264,28 @@ def test_cli_load_unknown_store_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["load", str(GOOD), "--store", "nosuch:thing"])
     assert result.exit_code == 2
     assert "unknown store 'nosuch:thing'" in result.output
+
+
+def test_two_files_with_one_session_id_are_refused(
+    store_with_a_session: Store, tmp_path: Path
+) -> None:
+    twin = tmp_path / "twin.yaml"
+    twin.write_text(GOOD.read_text(encoding="utf-8"), encoding="utf-8")
+    before = snapshot(store_with_a_session)
+    with pytest.raises(LoadInputError) as info:
+        load([GOOD, twin], store_with_a_session)
+    assert len(info.value.errors) == 1
+    message = str(info.value.errors[0])
+    assert "session id 'valid-two-annotators' is also used by" in message
+    assert str(GOOD) in message
+    assert snapshot(store_with_a_session) == before
+
+
+def test_reading_two_files_with_one_session_id_reports_the_second(tmp_path: Path) -> None:
+    from mbtkg.loading import read_graphs
+
+    twin = tmp_path / "twin.yaml"
+    twin.write_text(GOOD.read_text(encoding="utf-8"), encoding="utf-8")
+    graphs, errors = read_graphs([GOOD, twin])
+    assert [g.session_id for g in graphs] == ["valid-two-annotators"]
+    assert len(errors) == 1 and f"also used by {GOOD}" in str(errors[0])

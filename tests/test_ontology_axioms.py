@@ -140,7 +140,9 @@ def disjoint_classes(g: rdflib.Graph) -> set[rdflib.term.Node]:
     for a, b in g.subject_objects(OWL.disjointWith):
         found |= {a, b}
     for node in g.subjects(RDF.type, OWL.AllDisjointClasses):
-        found |= set(Collection(g, g.value(node, OWL.members)))
+        members = g.value(node, OWL.members)
+        assert members is not None
+        found |= set(Collection(g, members))
     return found
 
 

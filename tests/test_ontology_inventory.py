@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pyoxigraph as ox
 import pytest
 
@@ -104,7 +106,18 @@ _REQUIRED = {
 }
 
 
-def _definition_sources(subject: str) -> list[ox.Term]:
+_Object = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+def _objects(quads: Iterable[ox.Quad]) -> list[_Object]:
+    out: list[_Object] = []
+    for q in quads:
+        assert not isinstance(q.object, ox.Triple)  # the ontology has no RDF-star
+        out.append(q.object)
+    return out
+
+
+def _definition_sources(subject: str) -> list[_Object]:
     """The dcterms:source values of the axiom annotations on the subject's definition."""
     quads = default_ontology_quads()
     axioms = {
@@ -119,27 +132,31 @@ def _definition_sources(subject: str) -> list[ox.Term]:
         and q.predicate.value == vocab.OWL + "annotatedProperty"
         and q.object == ox.NamedNode(vocab.DEFINITION)
     }
-    return [
-        q.object
-        for q in quads
-        if q.subject in on_definition and q.predicate.value == vocab.DCTERMS + "source"
-    ]
+    return _objects(
+        [
+            q
+            for q in quads
+            if q.subject in on_definition and q.predicate.value == vocab.DCTERMS + "source"
+        ]
+    )
 
 
 def _structural(subject: str) -> bool:
     return ox.NamedNode(vocab.STRUCTURAL_SUBSET) in _values(subject, vocab.IN_SUBSET, raw=True)
 
 
-def _values(subject: str, predicate: str, *, raw: bool = False) -> list[ox.Term]:
+def _values(subject: str, predicate: str, *, raw: bool = False) -> list[_Object]:
     if predicate == _SOURCE and not raw:
         return _definition_sources(subject) or (
             [ox.Literal("structural")] if _structural(subject) else []
         )
-    return [
-        q.object
-        for q in default_ontology_quads()
-        if q.subject == ox.NamedNode(subject) and q.predicate.value == predicate
-    ]
+    return _objects(
+        [
+            q
+            for q in default_ontology_quads()
+            if q.subject == ox.NamedNode(subject) and q.predicate.value == predicate
+        ]
+    )
 
 
 @pytest.mark.parametrize(("item", "name"), INVENTORY, ids=[i for i, _ in INVENTORY])

@@ -72,7 +72,7 @@ def test_old_form_is_converted_to_iao_definitions_with_sources_on_the_definition
         "Karterud et al. 2013: The MBT Adherence and Competence Scale"
     )
     year = graph.value(src.KarterudEtAl2013, rdflib.DCTERMS.issued)
-    assert year is not None and year.datatype == rdflib.XSD.integer
+    assert isinstance(year, rdflib.Literal) and year.datatype == rdflib.XSD.integer
 
 
 def test_the_migration_is_idempotent() -> None:

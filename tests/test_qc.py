@@ -15,7 +15,7 @@ from mbtkg.cli import main
 from mbtkg.errors import QueryError
 from mbtkg.qc import check_ontology, list_checks, parse_check_file
 from mbtkg.reasoning import NO_JAVA, find_java
-from mbtkg.resources import ontology_files, resource_dir
+from mbtkg.resources import import_files, ontology_files, resource_dir
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -129,7 +129,7 @@ def test_violations_name_the_label_and_the_fix() -> None:
 
 def _bundled_counts() -> tuple[int, int]:
     graph = rdflib.Graph()
-    for path in ontology_files():
+    for path in [*ontology_files(), *import_files()]:  # check merges the imports
         graph.parse(path, format="turtle")
     classes = {c for c in graph.subjects(RDF.type, OWL.Class) if isinstance(c, rdflib.URIRef)}
     return len(classes), len(graph)

@@ -290,14 +290,14 @@ def test_a_key_in_the_url_is_used_but_never_shown(servers: tuple[Hostile, Hostil
     )
     assert secret not in store.selector and secret not in repr(store)
     assert store.selector.endswith("/ok?apikey=***")
-    assert store.ask("ASK {}") is True  # type: ignore[attr-defined]
+    assert store.ask("ASK {}") is True
     assert any(f"apikey={secret}" in r for r in hostile.requests)
     refused = open_store(
         f"sparql+http://127.0.0.1:{hostile.port}/auth?apikey={secret}",
         settings=RemoteSettings(dialect="standard"),
     )
     with pytest.raises(StoreError, match="HTTP 401.*wants credentials") as info:
-        refused.ask("ASK {}")  # type: ignore[attr-defined]
+        refused.ask("ASK {}")
     assert secret not in str(info.value)
 
 

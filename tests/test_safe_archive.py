@@ -139,3 +139,49 @@ def test_cli_refuses_with_exit_code_2(tmp_path: Path, workdir: Path) -> None:
     assert result.exit_code == 2
     assert "refused member '../../evil.txt'" in result.output
     assert os.listdir(workdir) == []
+
+
+def test_member_count_limit_is_enforced(tmp_path: Path) -> None:
+    members = {f"sources/{i}.txt": b"x" for i in range(4)}
+    archive = _zip(tmp_path / "many.qdpx", members)
+    with pytest.raises(UnsafeArchiveError, match="has 4 members; at most 3 are accepted"):
+        SafeArchive(archive, limits=ArchiveLimits(max_members=3))
+    with SafeArchive(archive, limits=ArchiveLimits(max_members=4)) as ok:
+        assert len(ok.names()) == 4
+
+
+def test_total_size_limit_counts_every_member(tmp_path: Path) -> None:
+    # each member is under the member limit; only their sum is over the total limit
+    archive = _zip(
+        tmp_path / "two.qdpx", {"sources/a.txt": b"a" * 3000, "sources/b.txt": b"b" * 3000}
+    )
+    with pytest.raises(UnsafeArchiveError, match="the archive expands to 6000 bytes, more than"):
+        SafeArchive(archive, limits=ArchiveLimits(max_total_bytes=5999, max_member_bytes=4000))
+    with SafeArchive(archive, limits=ArchiveLimits(max_total_bytes=6000, max_member_bytes=4000)):
+        pass
+
+
+def test_ratio_limit_is_the_configured_one(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(7)
+    data = bytes(rng.choice(b"ab") for _ in range(2 << 20))  # about 7:1 under deflate
+    archive = _zip(tmp_path / "ab.qdpx", {"sources/ab.txt": data})
+    info = zipfile.ZipFile(archive).getinfo("sources/ab.txt")
+    assert 4 < info.file_size / info.compress_size < 12
+    with pytest.raises(UnsafeArchiveError, match="above the limit of 3:1"):
+        SafeArchive(archive, limits=ArchiveLimits(max_ratio=3))
+    with SafeArchive(archive, limits=ArchiveLimits(max_ratio=20)) as ok:
+        assert ok.read("sources/ab.txt") == data
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("a\x00b.txt", "it contains a NUL byte"),
+        ("\\etc\\passwd", "it is an absolute path"),
+        ("d:evil.txt", "it starts with a drive letter"),
+    ],
+)
+def test_member_name_reasons(name: str, why: str) -> None:
+    assert check_member_name(name) == why

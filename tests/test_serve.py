@@ -43,10 +43,11 @@ def ask(
     body: bytes | None = None,
     content_type: str | None = None,
     accept: str = "application/sparql-results+json",
+    extra: dict[str, str] | None = None,
 ) -> tuple[int, str, bytes]:
     """Send one request; return status, media type and body (error statuses too)."""
     target = f"{url}/sparql" + (f"?{urlencode(params)}" if params else "")
-    headers = {"Accept": accept}
+    headers = {"Accept": accept, **(extra or {})}
     if content_type:
         headers["Content-Type"] = content_type
     request = urllib.request.Request(target, data=body, method=method, headers=headers)
@@ -208,18 +209,24 @@ def test_allow_update_accepts_updates_but_never_load_or_service() -> None:
     """An in-process server (real HTTP on a free loopback port) over an empty memory store."""
     store = open_store("oxigraph:memory")
     assert isinstance(store, OxigraphStore)
-    server = make_server(store, port=0, options=ServeOptions(allow_update=True))
+    server = make_server(store, port=0, options=ServeOptions(allow_update=True, token="s3cret"))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
 
-        def update(text: str) -> tuple[int, str]:
+        def update(text: str, token: str = "s3cret") -> tuple[int, str]:
             status, _, body = ask(
-                base, method="POST", body=text.encode(), content_type="application/sparql-update"
+                base,
+                method="POST",
+                body=text.encode(),
+                content_type="application/sparql-update",
+                extra={"Authorization": f"Bearer {token}"},
             )
             return status, body.decode()
 
+        status, text = update("INSERT DATA { GRAPH <urn:x> { <urn:a> <urn:b> 1 } }", "wrong")
+        assert status == 401 and "Authorization: Bearer" in text
         assert update("INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> 42 } }")[0] == 204
         status, _, body = ask(base, params={"query": "SELECT ?o { GRAPH <urn:g> { ?s ?p ?o } }"})
         assert plain(json.loads(body)) == [{"o": "42"}]

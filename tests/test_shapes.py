@@ -148,6 +148,17 @@ QUAD_CASES: dict[str, tuple[str, str, Callable[[SessionGraph], SessionGraph], Ex
         ),
         {("mbtsh:Axiom-selectedTurn-functional", 14)},
     ),
+    "mbtsh:Annotation-suggestion": (
+        "the writer gives an accepted suggestion one activity, typed prov:Activity",
+        "two-annotators.yaml",
+        lambda g: _with(
+            g,
+            vocab.annotation_iri(_SID, "x1"),
+            vocab.PROV + "wasGeneratedBy",
+            ox.NamedNode(vocab.annotation_iri(_SID, "x1") + "/untyped"),
+        ),
+        {("mbtsh:Annotation-suggestion", 14)},
+    ),
     "mbtsh:Annotation-body": (
         "the writer gives every annotation exactly one body",
         "two-annotators.yaml",

@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -479,9 +480,7 @@ def test_a_recovery_killed_half_way_is_finished_by_the_next_open(
 LOAD_CLI = "import sys; from mbtkg.cli import main; sys.argv[0] = 'mbtkg'; main()"
 
 
-def _cli_load(
-    store_dir: Path, files: list[Path], **popen: object
-) -> subprocess.CompletedProcess[str]:
+def _cli_load(store_dir: Path, files: list[Path], **popen: Any) -> subprocess.CompletedProcess[str]:
     args = ["load", *map(str, files), "--store", f"oxigraph:{store_dir}", "--jobs", "1"]
     return subprocess.run(
         [sys.executable, "-c", LOAD_CLI, *args],

@@ -205,6 +205,27 @@ READER_ERRORS: dict[str, tuple[str, int, tuple[str, ...]]] = {
         11,
         ("an annotation id 'a 1' may use only letters, digits",),
     ),
+    # YAML 1.1 reads yes/no/on/off/true/false as booleans: never an id, a span or a time
+    "boolean session id": (
+        edited("{id: s1,", "{id: yes,"),
+        1,
+        ("session id must be text",),
+    ),
+    "boolean annotation id": (
+        edited("{id: a1,", "{id: on,"),
+        11,
+        ("an annotation id must be text",),
+    ),
+    "boolean span": (
+        edited("turns: 2,", "turns: true,"),
+        11,
+        ("'turns' must be one turn id or [first, last]",),
+    ),
+    "boolean start time": (
+        edited('text: "Hello."}', 'text: "Hello.", start: yes}'),
+        8,
+        ("turn start time must be seconds",),
+    ),
     "turns not a list": (
         edited(
             """turns:

@@ -1,6 +1,7 @@
 """The ``mbtkg`` command line: parsing options, printing and exit codes, no domain logic.
 
-Exit codes: 0 ok, 1 a check failed (validation, quality checks), 2 usage or input error.
+Exit codes: 0 ok, 1 a check failed (validation, quality checks), 2 usage or input error,
+3 internal error (an exception that is not one of mbtkg's errors: a bug to report).
 """
 
 from __future__ import annotations
@@ -19,7 +20,28 @@ from ..stores.base import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def internal_error_message(exc: BaseException) -> str:
+    """One line for an unexpected exception: its type and the innermost mbtkg frame.
+
+    The exception's own text is left out: it may quote session text (clinical data).
+    """
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "mbtkg" in f.filename.replace("\\", "/").split("/")]
+    where = ""
+    if ours or frames:
+        frame = (ours or frames)[-1]
+        name = frame.filename.replace("\\", "/")
+        short = name[name.rindex("mbtkg/") :] if "mbtkg/" in name else name.rsplit("/", 1)[-1]
+        where = f" in {short}:{frame.lineno}"
+    return (
+        f"internal error: {type(exc).__name__}{where}; this is a bug in mbtkg, please report it "
+        "with the command you ran (exit code 3)"
+    )
 
 
 def _version() -> str:
@@ -83,7 +105,26 @@ def loaded_store(
         target.close()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group; an exception no command expected becomes exit code 3, never 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Abort, click.exceptions.Exit):
+            raise
+        except ValidationFailed as exc:
+            click.echo(str(exc), err=True)
+            ctx.exit(EXIT_FAILED)
+        except MbtkgError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_INPUT)
+        except Exception as exc:
+            click.echo(internal_error_message(exc), err=True)
+            ctx.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(_version(), "--version", prog_name="mbtkg")
 def main() -> None:
     """mbtkg: the Mentalization-Based Therapy ontology and knowledge graph."""

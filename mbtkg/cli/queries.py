@@ -63,7 +63,7 @@ def query(
         return
     if name is None:
         raise click.UsageError("give a query NAME or FILE, or --list")
-    get_query(name)  # unknown names fail before any store is opened
+    get_query(name).check()  # unknown names and refused queries fail before a store is opened
     with loaded_store(store, load_paths, purpose="querying") as target:
         rows = run_query(target, name, _params(params))
     click.echo(render(rows, fmt))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+
 import click
 
 from ..errors import StoreError
@@ -34,11 +37,38 @@ from . import handle_errors, store_option
     type=click.IntRange(min=1),
     help="Largest answer (rows or triples); larger answers are refused with HTTP 400.",
 )
+@click.option(
+    "--max-memory",
+    default=2048,
+    show_default=True,
+    type=click.IntRange(min=64),
+    help="MiB of memory one query may use beyond the server's own; past it the query is "
+    "stopped (HTTP 503).",
+)
+@click.option(
+    "--max-running",
+    default=2,
+    show_default=True,
+    type=click.IntRange(min=1, max=64),
+    help="Queries run at once (each in its own process); more wait their turn.",
+)
 @handle_errors
 def serve(
-    store: str | None, host: str, port: int, allow_update: bool, timeout: float, max_rows: int
+    store: str | None,
+    host: str,
+    port: int,
+    allow_update: bool,
+    timeout: float,
+    max_rows: int,
+    max_memory: int,
+    max_running: int,
 ) -> None:
-    """Serve the store as a SPARQL endpoint at /sparql, with a query page at /."""
+    """Serve the store as a SPARQL endpoint at /sparql, with a query page at /.
+
+    Updates (with --allow-update) are accepted only as a POST with Content-Type
+    application/sparql-update and the header 'Authorization: Bearer TOKEN', where TOKEN is
+    printed at start (or taken from MBTKG_SERVE_TOKEN).
+    """
     target = open_store(store)
     if not isinstance(target, OxigraphStore):
         target.close()
@@ -57,7 +87,17 @@ def serve(
             fg="red",
             bold=True,
         )
-    options = ServeOptions(allow_update=allow_update, timeout=timeout, max_rows=max_rows)
+    token = (
+        (os.environ.get("MBTKG_SERVE_TOKEN") or secrets.token_urlsafe(24)) if allow_update else None
+    )
+    options = ServeOptions(
+        allow_update=allow_update,
+        token=token,
+        timeout=timeout,
+        max_rows=max_rows,
+        max_memory=max_memory * 1024 * 1024,
+        max_running=max_running,
+    )
     try:
         server = make_server(target, host=host, port=port, options=options)
     except OSError as exc:
@@ -72,6 +112,11 @@ def serve(
         f"(SPARQL endpoint /sparql); Ctrl-C stops",
         err=True,
     )
+    if token is not None and not os.environ.get("MBTKG_SERVE_TOKEN"):
+        click.echo(
+            f"updates: POST application/sparql-update with 'Authorization: Bearer {token}'",
+            err=True,
+        )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -126,6 +126,8 @@ def load_command(
         sys.exit(EXIT_INPUT)
     finally:
         target.close()
+    for reason in summary.reasons:
+        click.echo(f"skipped {reason}", err=True)
     click.echo(f"{summary} into {target.selector}")
 
 

@@ -44,6 +44,11 @@ class Branch:
     path: str | None
     message: str | None
     value_is_focus: bool = False
+    #: The IRI of the shape as written in the shapes graph (None for a blank node).
+    source: str | None = None
+    #: Which constraint of the shapes graph this is: two constraints of one shape with the
+    #: same component (two sh:class values, say) report a value twice, as SHACL says.
+    constraint: int = 0
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,10 @@ class CompiledShapes:
     #: The batch form, or None when it would not be exact (``batch_blocked`` says why).
     batch: BatchPlan | None = None
     batch_blocked: str | None = None
+
+
+def _iri_or_none(node: rdflib.term.Node) -> str | None:
+    return str(node) if isinstance(node, rdflib.URIRef) else None
 
 
 def _term(node: rdflib.term.Node) -> str:
@@ -245,6 +254,8 @@ def compile_shapes(g: rdflib.Graph, ontology: OntologyFacts | None = None) -> Co
                     path=path if component not in _PATHLESS or shape.is_property else None,
                     message=shape.message,
                     value_is_focus=not shape.is_property and component in _PATHLESS,
+                    source=_iri_or_none(shape.node),
+                    constraint=k,
                 )
             )
             groups.append(f"{{ {group} BIND ({k} AS ?k) }}")
@@ -257,6 +268,8 @@ def compile_shapes(g: rdflib.Graph, ontology: OntologyFacts | None = None) -> Co
                 component="sh:SPARQLConstraintComponent",
                 path=path,
                 message=message or shape.message,
+                source=_iri_or_none(shape.node),
+                constraint=-1 - len(checks),
             )
             focus_query = f"SELECT DISTINCT ?this WHERE {{ {focus} }}"
             query_text = without_not_exists(text.replace("$this", "?this"))
@@ -281,29 +294,44 @@ def compile_shapes(g: rdflib.Graph, ontology: OntologyFacts | None = None) -> Co
 def fallback_shapes(
     g: rdflib.Graph, shapes: list[Shape], by_node: dict[rdflib.term.Node, Shape]
 ) -> str | None:
-    """A shapes graph (Turtle) holding only the given shapes, with the targets they need."""
+    """The shapes graph (Turtle) pySHACL checks: ``g`` with the compiled shapes made inert.
+
+    The whole graph is kept, so that what a fallen-back shape refers to (``sh:node`` and
+    ``sh:and`` members, the property shapes ``sh:closed`` reads) is all there. A compiled
+    shape loses its targets; a compiled node shape one of whose property shapes fell back
+    keeps its targets but loses its compiled constraints and its compiled property shapes;
+    a compiled property shape of a node shape that fell back is deactivated there (the node
+    shape's ``sh:closed`` still reads its path).
+    """
     if not shapes:
         return None
     out = rdflib.Graph()
-    compiled = {s.node for s in by_node.values() if not s.unsupported}
-
-    def copy(node: rdflib.term.Node, *, top: bool) -> None:
-        for p, o in g.predicate_objects(node):
-            if top and p == SH.property and o in compiled:
-                continue
-            out.add((node, p, o))
-            if isinstance(o, rdflib.BNode) or (p == SH.sparql and (o, None, None) in g):
-                copy(o, top=False)
-
-    for shape in shapes:
-        copy(shape.node, top=True)
-        for parent in shape.parents:
-            out.add((parent, rdflib.RDF.type, SH.NodeShape))
-            out.add((parent, SH.property, shape.node))
-            for p, o in g.predicate_objects(parent):
-                if str(p).startswith(vocab.SH + "target"):
-                    out.add((parent, p, o))
+    for prefix, namespace in g.namespaces():
+        out.bind(prefix, namespace)
+    for triple in g:
+        out.add(triple)
+    for shape in by_node.values():
+        if shape.unsupported:
+            continue
+        children = [c for c in g.objects(shape.node, SH.property) if c in by_node]
+        if any(by_node[p].unsupported for p in shape.parents):
+            out.add((shape.node, SH.deactivated, rdflib.Literal(True)))
+        if shape.is_property or not any(by_node[c].unsupported for c in children):
+            for p in (*_TARGET_PREDICATES, None):
+                if p is None:
+                    out.remove((shape.node, rdflib.RDF.type, rdflib.RDFS.Class))
+                else:
+                    out.remove((shape.node, p, None))
+            continue
+        for child in children:
+            if not by_node[child].unsupported:
+                out.remove((shape.node, SH.property, child))
+        for p in (SH["class"], SH["or"], SH.sparql):
+            out.remove((shape.node, p, None))
     return out.serialize(format="turtle")
+
+
+_TARGET_PREDICATES = (SH.targetClass, SH.targetObjectsOf, SH.targetSubjectsOf, SH.targetNode)
 
 
 _NOT_EXISTS = re.compile(r"FILTER\s+NOT\s+EXISTS\s*\{", re.IGNORECASE)

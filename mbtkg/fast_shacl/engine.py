@@ -18,12 +18,14 @@ form out (``CompiledShapes.batch_blocked``). Results become the same
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import pyoxigraph as ox
 import rdflib
 from pyshacl import validate as pyshacl_validate
 
+from .. import vocab
 from ..concepts import ConceptIndex, compact, default_index
 from ..sessions.to_rdf import SessionGraph
 from ..validate import (
@@ -234,22 +236,10 @@ class FastValidator:
         store = ox.Store()
         store.extend(self._ontology)
         store.extend(graph.quads)
-        found: Found = set()
         try:
-            compiled = self.compiled
-            if compiled.query is not None:
-                for sol in _select(store, compiled.query):
-                    branch = compiled.branches[int(sol["k"].value)]
-                    found.add((branch, sol["this"], _get(sol, "value")))
-            for check in compiled.sparql:
-                focus = {s["this"] for s in _select(store, check.focus_query)}
-                for sol in _select(store, check.query):
-                    this = sol["this"]
-                    if this in focus:
-                        found.add((check.branch, this, _get(sol, "value")))
+            return run_general(store, self.compiled)
         finally:
             del store
-        return found
 
     @staticmethod
     def _violation(
@@ -273,6 +263,80 @@ class FastValidator:
             value=None if rdf_value is None or value == focus else _text(rdf_value, index),
             suggestion=_suggest(path, rdf_value, graph),
         )
+
+
+def run_general(store: ox.Store, compiled: CompiledShapes) -> Found:
+    """What the general form of the compiled shapes finds in a store (union of its graphs)."""
+    found: Found = set()
+    if compiled.query is not None:
+        for sol in _select(store, compiled.query):
+            branch = compiled.branches[int(sol["k"].value)]
+            found.add((branch, sol["this"], _get(sol, "value")))
+    for check in compiled.sparql:
+        focus = {s["this"] for s in _select(store, check.focus_query)}
+        for sol in _select(store, check.query):
+            this = sol["this"]
+            if this in focus:
+                found.add((check.branch, this, _get(sol, "value")))
+    return found
+
+
+@dataclass(frozen=True)
+class GraphResult:
+    """One validation result on a plain data graph, in the terms of a SHACL validation report."""
+
+    focus: rdflib.term.Node
+    path: rdflib.term.Node | None
+    value: rdflib.term.Node | None
+    component: rdflib.URIRef
+    shape: rdflib.term.Node | None  # None: a blank node shape, or not known
+    severity: rdflib.term.Node
+    engine: str  # "fast" (compiled) or "pyshacl" (a shape the compiler left to pySHACL)
+
+
+def validate_data_graph(data: rdflib.Graph, compiled: CompiledShapes) -> list[GraphResult]:
+    """Validate any data graph (no session, no ontology mixed in) with compiled shapes.
+
+    The general form runs on the data graph alone; the shapes the compiler could not handle
+    (``compiled.fell_back``) are validated by pySHACL on the same graph. This is how the W3C
+    SHACL test suite is run against the engine (tests/test_w3c_shacl.py).
+    """
+    store = ox.Store()
+    store.load(data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    out: list[GraphResult] = []
+    for branch, focus, value in run_general(store, compiled):
+        out.append(
+            GraphResult(
+                focus=to_rdflib(focus),
+                path=None if branch.path is None else rdflib.URIRef(branch.path),
+                value=None if value is None else to_rdflib(value),
+                component=rdflib.URIRef(vocab.SH + branch.component.removeprefix("sh:")),
+                shape=None if branch.source is None else rdflib.URIRef(branch.source),
+                severity=rdflib.URIRef(vocab.SH + "Violation"),
+                engine="fast",
+            )
+        )
+    if compiled.fallback_turtle:
+        shapes = rdflib.Graph().parse(data=compiled.fallback_turtle, format="turtle")
+        _conforms, report, _text_report = pyshacl_validate(
+            data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=True
+        )
+        sh = rdflib.Namespace(vocab.SH)
+        for result in report.objects(None, sh.result):  # not the nested sh:detail results
+            shape = report.value(result, sh.sourceShape)
+            component = report.value(result, sh.sourceConstraintComponent)
+            out.append(
+                GraphResult(
+                    focus=report.value(result, sh.focusNode),
+                    path=report.value(result, sh.resultPath),
+                    value=report.value(result, sh.value),
+                    component=rdflib.URIRef(str(component)),
+                    shape=shape if isinstance(shape, rdflib.URIRef) else None,
+                    severity=report.value(result, sh.resultSeverity),
+                    engine="pyshacl",
+                )
+            )
+    return out
 
 
 def _select(store: ox.Store, query: str, *, union: bool = True) -> ox.QuerySolutions:

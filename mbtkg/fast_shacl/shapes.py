@@ -22,6 +22,8 @@ _RDF_TYPE = rdflib.RDF.type
 _NEUTRAL = {
     _RDF_TYPE, rdflib.RDFS.label, rdflib.RDFS.comment, SH.message, SH.name, SH.description,
     SH.order, SH.group, SH.defaultValue, SH.severity, SH.deactivated,
+    # a shape that is also a class: its place in the hierarchy is read from the data graph
+    rdflib.RDFS.subClassOf,
 }  # fmt: skip
 _TARGETS = {SH.targetClass, SH.targetObjectsOf, SH.targetSubjectsOf, SH.targetNode}
 _NODE_CONSTRAINTS = {SH["class"], SH["or"], SH.sparql, SH.property}
@@ -83,8 +85,16 @@ def read_shapes(g: rdflib.Graph) -> list[Shape]:
         node_shapes |= set(g.subjects(target, None))
     node_shapes |= {s for s in g.subjects(SH.property, None)}
     shapes: dict[rdflib.term.Node, Shape] = {}
+    node_shapes |= {
+        s for s in g.subjects(_RDF_TYPE, rdflib.RDFS.Class) if (s, _RDF_TYPE, SH.NodeShape) in g
+    }
     for node in sorted(node_shapes, key=str):
-        if not any(g.objects(node, t) for t in _TARGETS) and not any(g.objects(node, SH.property)):
+        implicit = (node, _RDF_TYPE, rdflib.RDFS.Class) in g
+        if (
+            not implicit
+            and not any(g.objects(node, t) for t in _TARGETS)
+            and not any(g.objects(node, SH.property))
+        ):
             continue
         shapes[node] = _read(g, node, is_property=False)
     for parent in list(shapes):
@@ -97,7 +107,9 @@ def read_shapes(g: rdflib.Graph) -> list[Shape]:
         if shape.is_property and not shape.targets and not shape.parents:
             shape.unsupported.append("no targets")
         for parent in shape.parents:
-            if shapes[parent].unsupported and any(
+            if shapes[parent].is_property:  # its focus nodes are the parent's values
+                shape.unsupported.append("a property shape nested in a property shape")
+            elif shapes[parent].unsupported and any(
                 "target" in u for u in shapes[parent].unsupported
             ):
                 shape.unsupported.append(
@@ -111,7 +123,9 @@ def _read(g: rdflib.Graph, node: rdflib.term.Node, *, is_property: bool) -> Shap
     allowed = (
         _NEUTRAL | _TARGETS | (_PROPERTY_CONSTRAINTS if shape.is_property else _NODE_CONSTRAINTS)
     )
-    if (node, _RDF_TYPE, rdflib.RDFS.Class) in g or (node, _RDF_TYPE, rdflib.OWL.Class) in g:
+    if (node, _RDF_TYPE, rdflib.RDFS.Class) in g and isinstance(node, rdflib.URIRef):
+        shape.targets.append(("targetClass", str(node)))  # an implicit class target
+    elif (node, _RDF_TYPE, rdflib.RDFS.Class) in g or (node, _RDF_TYPE, rdflib.OWL.Class) in g:
         shape.unsupported.append("implicit class target")
     for p, o in g.predicate_objects(node):
         if p not in allowed:

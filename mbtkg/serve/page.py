@@ -102,5 +102,9 @@ def render_page(*, allow_update: bool = False) -> bytes:
         for e in items
     )
     data = json.dumps(items, ensure_ascii=False).replace("</", "<\\/")
-    mode = "read-write" if allow_update else "read-only"
+    mode = (
+        "read-write: updates as a POST of application/sparql-update with the server's token"
+        if allow_update
+        else "read-only"
+    )
     return _TEMPLATE.format(items=listing, data=data, mode=mode).encode()

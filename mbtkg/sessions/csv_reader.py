@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..concepts import ConceptIndex, default_index
-from ..errors import InputError, Location, MbtkgError
+from ..errors import InputError, LimitExceededError, Location, MbtkgError
+from ..input_limits import MAX_ROWS, MAX_VALUE_CHARS, check_file_size
 from ..mapping import Code, CodeMapping, resolve_codes
 from .found_values import found
 from .model import ROLES, Annotation, Annotator, Participant, Session, Turn
@@ -29,6 +30,8 @@ TURN_COLUMNS = ("session", "turn", "speaker", "text")
 OPTIONAL_TURN_COLUMNS = ("role", "start", "end")
 ANNOTATION_COLUMNS = ("session", "id", "concept", "first_turn", "last_turn")
 OPTIONAL_ANNOTATION_COLUMNS = ("annotator", "quote", "confidence", "note")
+#: How much of the header line the delimiter sniffer looks at (it is slow on long lines).
+_SNIFF_CHARS = 4096
 _FALSE = {"", "0", "no", "false", "n", "-"}
 
 
@@ -78,6 +81,7 @@ class CsvImport:
 
 
 def _rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    check_file_size(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -88,11 +92,30 @@ def _rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
         ) from None
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
-            text.split("\n", 1)[0], delimiters=",;\t"
+            text.split("\n", 1)[0][:_SNIFF_CHARS], delimiters=",;\t"
         )
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
+    previous_limit = csv.field_size_limit(MAX_VALUE_CHARS)
+    try:
+        return _records(path, reader)
+    except csv.Error as exc:
+        row = max(reader.line_num, 1)
+        if "field larger than field limit" in str(exc):
+            raise LimitExceededError(
+                f"a cell has more than {MAX_VALUE_CHARS} characters, the limit for one cell; "
+                "split the text over several turns",
+                Location(str(path), row),
+            ) from None
+        raise InputError(f"not readable as CSV: {exc}", Location(str(path), row)) from None
+    finally:
+        csv.field_size_limit(previous_limit)
+
+
+def _records(
+    path: Path, reader: Iterator[list[str]]
+) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -100,6 +123,12 @@ def _rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     keys = [h.lower() for h in header]
     rows = []
     for number, record in enumerate(reader, start=2):
+        if number > MAX_ROWS + 1:
+            raise LimitExceededError(
+                f"the sheet has more than {MAX_ROWS} rows, the limit for one sheet; split it "
+                "into several files",
+                Location(str(path), number),
+            )
         if not any(cell.strip() for cell in record):
             continue
         if len(record) > len(keys):
@@ -152,6 +181,7 @@ def read_csv_sessions(
     people: dict[str, dict[str, str | None]] = {}
     role_rows: dict[tuple[str, str], tuple[str, int]] = {}
     wide: list[tuple[str, int, str, int]] = []  # (session, turn, column, row)
+    turn_keys: set[tuple[str, int]] = set()  # (session, turn) already read
     for number, row in rows:
         sid = row["session"]
         if not ID_PATTERN.match(sid):
@@ -179,11 +209,12 @@ def read_csv_sessions(
             order.append(sid)
             turns[sid] = []
             people[sid] = {}
-        if any(t.id == tid for t in turns[sid]):
+        if (sid, tid) in turn_keys:
             problems.append(
                 RowError(src, number, "turn", f"turn {tid} of session {sid!r} is given twice")
             )
             continue
+        turn_keys.add((sid, tid))
         role = (row.get("role") or "").lower() or None
         if role is not None and role not in ROLES:
             problems.append(
@@ -277,6 +308,8 @@ def _long(
     out: dict[str, list[Annotation]],
     problems: list[InputError],
 ) -> None:
+    texts_of: dict[str, dict[int, str]] = {}
+    ids_of: dict[str, set[str]] = {sid: {a.id for a in anns} for sid, anns in out.items()}
     for number, row in rows:
         sid = row["session"]
         if sid not in turns:
@@ -291,7 +324,7 @@ def _long(
         if not ID_PATTERN.match(row["id"]):
             problems.append(RowError(src, number, "id", _bad_id("an annotation id", row["id"])))
             continue
-        if any(a.id == row["id"] for a in out[sid]):
+        if row["id"] in ids_of.setdefault(sid, set()):
             problems.append(
                 RowError(src, number, "id", f"annotation {row['id']!r} of {sid!r} is given twice")
             )
@@ -307,7 +340,9 @@ def _long(
                 )
         if len(span) != 2:
             continue
-        texts = {t.id: t.text or "" for t in turns[sid]}
+        texts = texts_of.get(sid)
+        if texts is None:
+            texts = texts_of[sid] = {t.id: t.text or "" for t in turns[sid]}
         for key, turn_id in zip(("first_turn", "last_turn"), span, strict=True):
             if turn_id not in texts:
                 problems.append(
@@ -321,7 +356,8 @@ def _long(
         quote = row.get("quote") or None
         start = end = None
         if quote is not None and span[0] in texts:
-            covered = [texts[t] for t in texts if span[0] <= t <= span[1]]
+            ids = range(span[0], span[1] + 1) if span[1] - span[0] < len(texts) else texts
+            covered = [texts[t] for t in ids if t in texts and span[0] <= t <= span[1]]
             if not any(quote in text for text in covered):
                 problems.append(
                     RowError(
@@ -350,6 +386,7 @@ def _long(
                         f"found {found(row['confidence'])}; expected a number from 0 to 1",
                     )
                 )
+        ids_of[sid].add(row["id"])
         out[sid].append(
             Annotation(
                 id=row["id"],

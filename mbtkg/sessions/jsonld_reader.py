@@ -14,17 +14,21 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote
 
 import pyoxigraph as ox
 
 from .. import vocab
 from ..concepts import ConceptIndex, default_index
-from ..errors import InputError, Location
+from ..errors import InputError, LimitExceededError, Location
+from ..input_limits import MAX_DEPTH, MAX_VALUE_CHARS, check_file_size
 from ..resources import resource_dir
 from .found_values import found
 from .model import ROLES, SETTINGS, Annotation, Annotator, Participant, Relation, Session, Turn
 from .to_rdf import session_to_rdf
+
+_N = TypeVar("_N", int, float)
 
 #: The IRI under which the JSON-LD context is published.
 CONTEXT_IRI = "https://w3id.org/mbtkg/context.jsonld"
@@ -58,6 +62,22 @@ def _inline_context(document: object) -> object:
     return document
 
 
+def _too_deep(document: object) -> bool:
+    """Whether JSON arrays and objects nest more than :data:`MAX_DEPTH` levels."""
+    level: list[object] = [document]
+    for _ in range(MAX_DEPTH + 1):
+        level = [
+            child
+            for item in level
+            if isinstance(item, dict | list)
+            for child in (item.values() if isinstance(item, dict) else item)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return False
+    return True
+
+
 def parse_rdf_file(path: str | Path) -> list[ox.Quad]:
     """Parse a JSON-LD, Turtle, TriG, N-Triples or N-Quads file into quads."""
     p = Path(path)
@@ -77,6 +97,7 @@ def parse_rdf_file(path: str | Path) -> list[ox.Quad]:
             f"{', '.join(formats)}",
             where,
         )
+    check_file_size(p)
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
@@ -86,9 +107,23 @@ def parse_rdf_file(path: str | Path) -> list[ox.Quad]:
             document = json.loads(raw.decode("utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"not JSON: {exc}", where) from None
+        except RecursionError:
+            document = None  # nested past what Python's parser takes: refused just below
+        if document is None or _too_deep(document):
+            raise LimitExceededError(
+                f"arrays and objects nest more than {MAX_DEPTH} levels deep, the limit mbtkg "
+                "reads; a session needs fewer than 10",
+                where,
+            )
         raw = json.dumps(_inline_context(document)).encode("utf-8")
     try:
         return list(ox.parse(raw, format=formats[suffix]))
+    except MemoryError:  # Oxigraph's parser refuses a single token over 16 MiB
+        raise LimitExceededError(
+            f"one value or line is longer than the RDF parser takes (16 MiB); a session value "
+            f"may have at most {MAX_VALUE_CHARS} characters",
+            where,
+        ) from None
     except (SyntaxError, ValueError) as exc:
         raise InputError(f"the RDF does not parse: {exc}", where) from None
 
@@ -187,12 +222,12 @@ def _session(g: _Graph, head: str, source: str, index: ConceptIndex) -> Session:
         start, end = g.text(t, vocab.MBT + "startTime"), g.text(t, vocab.MBT + "endTime")
         turns.append(
             Turn(
-                int(idx.value) if idx is not None else 0,
+                _number(int, idx.value, "mbt:turnIndex", source) if idx is not None else 0,
                 _tail(speaker, "person") if speaker else None,
                 g.text(t, vocab.MBT + "text"),
                 None,
-                float(start) if start is not None else None,
-                float(end) if end is not None else None,
+                _number(float, start, "mbt:startTime", source) if start is not None else None,
+                _number(float, end, "mbt:endTime", source) if end is not None else None,
             )
         )
     turns.sort(key=lambda t: t.id)
@@ -203,13 +238,15 @@ def _session(g: _Graph, head: str, source: str, index: ConceptIndex) -> Session:
         body = g.text(node, vocab.OA + "hasBody")
         if body is None or g.text(body, vocab.MBT + "inSession") != head:
             continue
-        annotations.append(_annotation(g, node, body, index))
+        annotations.append(_annotation(g, node, body, index, source))
     annotations.sort(key=lambda a: _natural(a.id))
     return Session(
         id=sid,
         source=source,
-        date=dt.date.fromisoformat(date) if date else None,
-        number=int(number.value) if number is not None else None,
+        date=_date(date, source) if date else None,
+        number=_number(int, number.value, "mbt:sessionNumber", source)
+        if number is not None
+        else None,
         setting=settings.get(setting_iri or ""),
         participants=tuple(participants),
         annotators=tuple(annotators),
@@ -218,7 +255,7 @@ def _session(g: _Graph, head: str, source: str, index: ConceptIndex) -> Session:
     )
 
 
-def _annotation(g: _Graph, node: str, body: str, index: ConceptIndex) -> Annotation:
+def _annotation(g: _Graph, node: str, body: str, index: ConceptIndex, source: str) -> Annotation:
     aid = g.text(node, vocab.MBT + "annotationId") or _tail(node, "annotation")
     types = g.iris(body, _TYPE)
     start, end = g.one(body, vocab.MBT + "startIndex"), g.one(body, vocab.MBT + "endIndex")
@@ -233,27 +270,61 @@ def _annotation(g: _Graph, node: str, body: str, index: ConceptIndex) -> Annotat
         if vocab.OA + "TextPositionSelector" in kinds:
             s, e = g.text(sel, vocab.OA + "start"), g.text(sel, vocab.OA + "end")
             if s is not None and e is not None:
-                position = (int(s), int(e))
+                position = (
+                    _number(int, s, "oa:start", source),
+                    _number(int, e, "oa:end", source),
+                )
     relations = []
     for pred, obj in g.out.get(body, []):
         if pred in index.relation_labels and isinstance(obj, ox.NamedNode):
             relations.append(
                 Relation(pred, index.relation_labels[pred], _tail(obj.value, "occurrence"))
             )
+    suggested = None
+    for activity in g.iris(node, vocab.PROV + "wasGeneratedBy"):
+        for program in g.iris(activity, vocab.PROV + "wasAssociatedWith"):
+            suggested = g.text(program, vocab.RDFS + "label") or suggested
     return Annotation(
         id=aid,
         concept_iri=types[0] if types else None,
         concept_name=index.label(types[0]) if types else None,
-        start=int(start.value) if start is not None else None,
-        end=int(end.value) if end is not None else None,
+        start=_number(int, start.value, "mbt:startIndex", source) if start is not None else None,
+        end=_number(int, end.value, "mbt:endIndex", source) if end is not None else None,
         annotator=_tail(creator, "annotator") if creator else None,
         quote=quote,
-        confidence=float(confidence) if confidence is not None else None,
+        confidence=(
+            _number(float, confidence, "mbt:confidence", source) if confidence is not None else None
+        ),
         note=g.text(node, vocab.RDFS + "comment"),
         relations=tuple(sorted(relations, key=lambda r: (r.name, r.target))),
         text_start=position[0] if position else None,
         text_end=position[1] if position else None,
+        suggested=suggested,
     )
+
+
+def _number(kind: type[_N], value: str, what: str, source: str) -> _N:
+    """``value`` read as ``kind`` (int or float); InputError naming the property if it is not."""
+    try:
+        if len(value) > 40:
+            raise ValueError
+        return kind(value)
+    except (ValueError, OverflowError):
+        raise InputError(
+            f"a value of {what} is not a {'whole number' if kind is int else 'number'} "
+            f"({len(value)} characters); expected what `mbtkg export` writes",
+            Location(source),
+        ) from None
+
+
+def _date(value: str, source: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            "the value of dcterms:date is not a calendar date; expected one like 2024-10-14",
+            Location(source),
+        ) from None
 
 
 def _natural(text: str) -> tuple[object, ...]:

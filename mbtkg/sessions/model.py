@@ -80,6 +80,9 @@ class Annotation:
     #: mismatch between the two can be detected.
     text_start: int | None = None
     text_end: int | None = None
+    #: The software that suggested this coding, when a coder accepted a suggestion (for example
+    #: ``mbtkg-lexical``); None for a coding a person made unaided. Written as PROV.
+    suggested: str | None = None
 
 
 @dataclass(frozen=True)

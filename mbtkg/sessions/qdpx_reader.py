@@ -4,10 +4,11 @@ Turns and speakers come from speaker prefixes in the transcript text; the projec
 become annotators (``A-1``, ``A-2`` ... in document order unless named otherwise); each coding
 of a PlainTextSelection becomes an annotation on the turns the selection covers, with the
 covered text as quote and its position in the first turn. The offset unit of the file is
-detected per source and reported. Any problem fails the whole import.
+detected per source and reported. Any problem fails the whole import. For a project file
+``project.qdpx``::
 
->>> result = read_qdpx("project.qdpx", mapping=None)  # doctest: +SKIP
->>> print(result.describe())  # doctest: +SKIP
+    result = read_qdpx("project.qdpx", mapping=None)
+    print(result.describe())
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ word boundaries and how many quotes match, and picks the best.
 
 from __future__ import annotations
 
+import re
+from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,39 +55,53 @@ def decode_source(data: bytes) -> Source:
         raw=raw,
         had_bom=had_bom,
         has_crlf="\r\n" in raw,
-        has_astral=any(ord(c) > 0xFFFF for c in raw),
+        has_astral=bool(raw) and max(raw) > "\uffff",
     )
 
 
 class OffsetMap:
-    """Converts offsets of one reading into indices of the normalised text."""
+    """Converts offsets of one reading into indices of the normalised text.
+
+    Most characters count one unit; only a CRLF counted as two and an astral character in
+    UTF-16 count two. Only the indices of those "wide" characters are kept (in an array), so
+    the map takes memory in proportion to them, not to the text.
+    """
 
     def __init__(self, source: Source, reading: Reading) -> None:
         self.reading = reading
-        starts: list[int] = []
-        unit = 1 if reading.bom_counted and source.had_bom else 0
-        raw = source.raw
-        i = 0
-        while i < len(raw):
-            starts.append(unit)
-            ch = raw[i]
-            if ch == "\r" and i + 1 < len(raw) and raw[i + 1] == "\n":
-                unit += reading.crlf
-                i += 2
-                continue
-            unit += 2 if reading.unit.startswith("UTF-16") and ord(ch) > 0xFFFF else 1
-            i += 1
-        self.starts = starts
-        self.total = unit
+        self.base = 1 if reading.bom_counted and source.had_bom else 0
+        utf16 = reading.unit.startswith("UTF-16")
+        wide = array("q")
+        joined = 0  # CRLF pairs before the current match (each is one character in the text)
+        irregular = source.has_crlf or (utf16 and source.has_astral)
+        for match in _IRREGULAR.finditer(source.raw) if irregular else ():
+            index = match.start() - joined
+            if match.group() == "\r\n":
+                joined += 1
+                if reading.crlf == 2:
+                    wide.append(index)
+            elif utf16:
+                wide.append(index)
+        self.wide = wide
+        self.length = len(source.raw) - joined  # the length of the normalised text
+        self.total = self.base + self.length + len(wide)
+
+    def _start(self, k: int) -> int:
+        """The offset at which character ``k`` of the normalised text starts."""
+        return self.base + k + bisect_left(self.wide, k)
 
     def to_index(self, offset: int) -> int | None:
         """The index in the normalised text, or None when the offset splits a character."""
         if offset == self.total:
-            return len(self.starts)
-        k = bisect_left(self.starts, offset)
-        if k < len(self.starts) and self.starts[k] == offset:
+            return self.length
+        k = bisect_left(range(self.length), offset, key=self._start)
+        if k < self.length and self._start(k) == offset:
             return k
         return None
+
+
+#: What can count other than one unit: a CRLF pair, and a character outside the BMP.
+_IRREGULAR = re.compile("\r\n|[\U00010000-\U0010ffff]")
 
 
 def candidate_readings(source: Source) -> list[Reading]:

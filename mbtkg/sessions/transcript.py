@@ -10,6 +10,7 @@ transcript, so character selections can be placed on turns.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from ..errors import InputError
@@ -84,11 +85,6 @@ def _turn(
 
 
 def turn_at(turns: list[TranscriptTurn], index: int) -> int:
-    """The position in ``turns`` of the turn whose region holds a text index."""
-    found = 0
-    for k, turn in enumerate(turns):
-        if turn.region_start <= index:
-            found = k
-        else:
-            break
-    return found
+    """The position in ``turns`` of the turn whose region holds a text index (regions are in
+    text order; an index before the first region belongs to the first turn)."""
+    return max(0, bisect_right(turns, index, key=lambda turn: turn.region_start) - 1)

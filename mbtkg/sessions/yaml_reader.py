@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 
 from ..concepts import ConceptIndex, default_index
-from ..errors import InputError, Location, UnknownNameError
+from ..errors import InputError, LimitExceededError, Location, UnknownNameError
+from ..input_limits import MAX_DEPTH, MAX_YAML_NODES, check_file_size
 from .found_values import found
 from .model import ROLES, SETTINGS, Annotation, Annotator, Participant, Relation, Session, Turn
 
@@ -26,7 +27,8 @@ _SESSION_KEYS = ("id", "date", "number", "setting")
 _PARTICIPANT_KEYS = ("id", "role")
 _ANNOTATOR_KEYS = ("id",)
 _TURN_KEYS = ("id", "speaker", "text", "start", "end")
-_ANNOTATION_KEYS = (
+#: The fields of an annotation, in the order the format documents them.
+ANNOTATION_KEYS = (
     "id",
     "concept",
     "turns",
@@ -35,6 +37,7 @@ _ANNOTATION_KEYS = (
     "confidence",
     "relations",
     "note",
+    "suggested",
 )
 
 
@@ -138,6 +141,15 @@ _SEQUENCE = yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG
 _BUILDING = object()
 
 
+class _YamlLimit(Exception):
+    """A document past one of the limits of :mod:`mbtkg.input_limits`, with where it was."""
+
+    def __init__(self, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.mark = mark
+
+
 class _Builder:
     """Turns composed YAML nodes into values, as ``_LineLoader`` would, with less overhead.
 
@@ -150,10 +162,24 @@ class _Builder:
     def __init__(self, loader: _LineLoader) -> None:
         self.loader = loader
         self.built: dict[int, object] = {}
+        #: Nodes of each node's subtree, counting what its aliases stand for.
+        self.sizes: dict[int, int] = {}
+        self.nodes = 0  # nodes built so far, aliases expanded
+        self.depth = 0
+
+    def _count(self, amount: int, node: yaml.Node) -> None:
+        self.nodes += amount
+        if self.nodes > MAX_YAML_NODES:
+            raise _YamlLimit(
+                f"the document expands to more than {MAX_YAML_NODES} values (aliases '*name' "
+                "each repeat what their anchor holds); a session file needs no such size",
+                node.start_mark,
+            )
 
     def build(self, node: yaml.Node) -> object:
         tag = node.tag
         if tag == _STR and isinstance(node, yaml.ScalarNode):
+            self._count(1, node)
             return node.value
         key = id(node)
         if key in self.built:
@@ -163,17 +189,77 @@ class _Builder:
                     None, None, "found a recursive alias (an anchor used inside itself)",
                     node.start_mark,
                 )  # fmt: skip
+            self._count(self.sizes.get(key, 1), node)
             return value
+        before = self.nodes
+        self._count(1, node)
         if tag == _MAPPING and isinstance(node, yaml.MappingNode):
             self.built[key] = _BUILDING
-            value = self._mapping(node)
+            value = self._nested(node, self._mapping)
         elif tag == _SEQUENCE and isinstance(node, yaml.SequenceNode):
             self.built[key] = _BUILDING
-            value = self._sequence(node)
+            value = self._nested(node, self._sequence)
         else:
-            value = self.loader.construct_object(node, deep=True)
+            value = self._other(node)
         self.built[key] = value
+        self.sizes[key] = self.nodes - before
         return value
+
+    def _nested(self, node: Any, make: Any) -> object:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _YamlLimit(
+                f"mappings and lists nest more than {MAX_DEPTH} levels deep here; a session "
+                "file needs fewer than 10",
+                node.start_mark,
+            )
+        try:
+            return make(node)
+        finally:
+            self.depth -= 1
+
+    def _measure(self, node: yaml.Node, depth: int) -> int:
+        """Nodes under ``node`` with aliases expanded, refused past the limits (no building)."""
+        key = id(node)
+        if key in self.sizes:
+            return self.sizes[key]
+        if depth > MAX_DEPTH:
+            raise _YamlLimit(
+                f"mappings and lists nest more than {MAX_DEPTH} levels deep here; a session "
+                "file needs fewer than 10",
+                node.start_mark,
+            )
+        self.sizes[key] = 1  # a recursive alias is counted once; PyYAML refuses it later
+        size = 1
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        for child in children:
+            size += self._measure(child, depth + 1)
+            if size > MAX_YAML_NODES:
+                self._count(size, node)
+        self.sizes[key] = size
+        return size
+
+    def _other(self, node: yaml.Node) -> object:
+        """A node with another tag (numbers, dates, ``!!set`` ...), built by PyYAML."""
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            self._count(self._measure(node, self.depth) - 1, node)
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError):
+            # PyYAML's constructors trust the tag: ``!!int x`` or ``!!map [1]`` end in Python
+            # errors. Say that the value does not fit its tag, where it is.
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"a value tagged {node.tag} is not of that type; remove the tag or fix the value",
+                node.start_mark,
+            ) from None
 
     def _mapping(self, node: yaml.MappingNode) -> _Map:
         self.loader.flatten_mapping(node)
@@ -224,10 +310,11 @@ def read_yaml_session(path: str | Path, *, index: ConceptIndex | None = None) ->
     Raises SessionReadError (an InputError) listing every problem found, each with its line.
 
     >>> from mbtkg.resources import example_sessions
-    >>> read_yaml_session(example_sessions()[0]).id  # doctest: +SKIP
-    'susan-12'
+    >>> read_yaml_session(example_sessions()[0]).id  # the first, by file name
+    'jonas-03'
     """
     path = Path(path)
+    check_file_size(path)
     try:
         raw = path.read_bytes()
         text = raw.decode("utf-8")
@@ -249,6 +336,10 @@ def parse_yaml_session(text: str, source: str, *, index: ConceptIndex | None = N
     """Parse the text of a YAML session file; ``source`` names it in messages."""
     try:
         data = _load_yaml(text)
+    except _YamlLimit as exc:
+        mark = exc.mark
+        loc = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
+        raise LimitExceededError(exc.message, loc) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "malformed YAML"
@@ -355,7 +446,7 @@ class _Reader:
             )
             number = None
         setting = head.get("setting")
-        if setting is not None and setting not in SETTINGS:
+        if setting is not None and (not isinstance(setting, str) or setting not in SETTINGS):
             hits = ConceptIndex.suggest(str(setting), SETTINGS)
             hint = f"; did you mean {hits[0]!r}?" if hits else ""
             self.problem(
@@ -412,7 +503,7 @@ class _Reader:
             self._keys(item, _PARTICIPANT_KEYS, "a participant")
             pid = self._id(item, "a participant")
             role = item.get("role")
-            if role is not None and role not in ROLES:
+            if role is not None and (not isinstance(role, str) or role not in ROLES):
                 hits = ConceptIndex.suggest(str(role), ROLES)
                 hint = f"; did you mean {hits[0]!r}?" if hits else ""
                 self.problem(
@@ -490,7 +581,7 @@ class _Reader:
         out: list[Annotation] = []
         seen: dict[str, int] = {}
         for item, line in self._list(data, "annotations", required=False):
-            self._keys(item, _ANNOTATION_KEYS, "an annotation")
+            self._keys(item, ANNOTATION_KEYS, "an annotation")
             aid = self._id(item, "an annotation")
             concept_name = item.get("concept")
             concept_iri = None
@@ -518,6 +609,16 @@ class _Reader:
             quote = item.get("quote")
             relations = self._relations(item)
             annotator = item.get("annotator")
+            suggested = item.get("suggested")
+            if suggested is not None and (
+                not isinstance(suggested, str) or not ID_PATTERN.match(suggested)
+            ):
+                self.problem(
+                    "'suggested' must name the software that suggested the coding, like "
+                    f"mbtkg-lexical (letters, digits, '.', '_', '-'), found {suggested!r}",
+                    self._line(item, "suggested"),
+                )
+                suggested = None
             if aid is None or not self._unique(seen, aid, line, "annotation"):
                 continue
             out.append(
@@ -533,6 +634,7 @@ class _Reader:
                     note=None if item.get("note") is None else str(item.get("note")),
                     relations=relations,
                     line=line,
+                    suggested=suggested,
                 )
             )
         return tuple(out)

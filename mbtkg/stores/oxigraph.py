@@ -3,25 +3,26 @@
 ``replace_graphs`` is one transaction: either every graph is replaced or none is. Loads of many
 sessions go through ``bulk_load`` (see :mod:`mbtkg.stores.oxigraph_bulk`): new graphs are
 written with Oxigraph's fast loaders under a journal, and one transaction that also marks the
-load committed ends it; opening a store undoes or finishes a load that was interrupted. Queries never leave the machine: ``SERVICE`` is refused before the
-engine sees the query (Oxigraph would otherwise fetch any URL a query names).
+load committed ends it; opening a store undoes or finishes a load that was interrupted.
+``select`` and ``ask`` run text built by mbtkg itself; user text goes through
+``query_raw`` and ``update`` (or :func:`mbtkg.queries.run_query`), which refuse SERVICE and LOAD
+on a parse before the engine sees the text (Oxigraph would otherwise fetch any URL a query
+names); see :mod:`mbtkg.sparql_guard`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from ..errors import QueryError, StoreError
+from ..sparql_guard import check_sparql
 from .base import Rows, Term
 from .oxigraph_bulk import COMMIT_GRAPH, BulkGraphLoad, is_disk_full, recover
 
-_SERVICE = re.compile(r"\bSERVICE\b", re.IGNORECASE)
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _INTEGER_TYPES = {
     f"{_XSD}{t}"
@@ -40,23 +41,6 @@ _INTEGER_TYPES = {
     )
 }
 _FLOAT_TYPES = {f"{_XSD}decimal", f"{_XSD}double", f"{_XSD}float"}
-
-
-def refuse_service(sparql: str) -> None:
-    """Raise QueryError if a query names SERVICE (a federated call to another endpoint)."""
-    if _names_service(sparql):
-        raise QueryError(
-            "queries may not use SERVICE: mbtkg never sends session data or queries to "
-            "another endpoint; remove the SERVICE clause"
-        )
-
-
-@lru_cache(maxsize=512)
-def _names_service(sparql: str) -> bool:
-    """Whether SERVICE occurs outside strings, IRIs and comments (remembered per query text:
-    the same competency query is asked again and again, and the scan costs up to 0.1 ms)."""
-    stripped = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|<[^>\s]*>|#[^\n]*', " ", sparql)
-    return _SERVICE.search(stripped) is not None
 
 
 def python_value(lexical: str, datatype: str) -> str | int | float | bool:
@@ -216,7 +200,6 @@ class OxigraphStore:
         return sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
 
     def select(self, sparql: str) -> Rows:
-        refuse_service(sparql)
         try:
             result = self._store.query(sparql)
         except SyntaxError as exc:
@@ -229,7 +212,6 @@ class OxigraphStore:
         return Rows(columns, _converted_rows(result, len(columns)))
 
     def ask(self, sparql: str) -> bool:
-        refuse_service(sparql)
         try:
             result = self._store.query(sparql)
         except SyntaxError as exc:
@@ -241,9 +223,10 @@ class OxigraphStore:
     def query_raw(self, sparql: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         """Run any SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) and return Oxigraph's answer.
 
-        Used by ``mbtkg serve``, which serialises the answer itself. SERVICE is refused.
+        For user text (``mbtkg serve`` serialises the answer itself): checked on a parse first,
+        SERVICE and updates refused (:func:`mbtkg.sparql_guard.check_sparql`).
         """
-        refuse_service(sparql)
+        check_sparql(sparql)
         try:
             return self._store.query(sparql)
         except SyntaxError as exc:
@@ -252,14 +235,9 @@ class OxigraphStore:
             raise QueryError(f"the query failed: {exc}") from None
 
     def update(self, sparql: str) -> None:
-        """Run a SPARQL Update request as one transaction. SERVICE and LOAD are refused."""
-        refuse_service(sparql)
-        stripped = re.sub(r'"(?:[^"\\]|\\.)*"|<[^>\s]*>|#[^\n]*', " ", sparql)
-        if re.search(r"\bLOAD\b", stripped, re.IGNORECASE):
-            raise QueryError(
-                "updates may not use LOAD: mbtkg never fetches data from other addresses; "
-                "load session files with `mbtkg load` instead"
-            )
+        """Run a user's SPARQL Update request as one transaction, checked on a parse first:
+        SERVICE and LOAD are refused (:func:`mbtkg.sparql_guard.check_sparql`)."""
+        check_sparql(sparql, update=True)
         try:
             self._store.update(sparql)
         except SyntaxError as exc:
