@@ -9,7 +9,9 @@ request elsewhere.
 from __future__ import annotations
 
 import contextlib
+import socket
 import socketserver
+import struct
 import threading
 import unicodedata
 from collections.abc import Iterator
@@ -22,6 +24,7 @@ from click.testing import CliRunner
 from mbtkg.cli import main
 from mbtkg.errors import QueryError, StoreError
 from mbtkg.stores import open_store
+from mbtkg.stores.http_client import HttpClient
 from mbtkg.stores.remote_url import redact
 from mbtkg.stores.settings import RemoteSettings, settings_from_env
 
@@ -135,6 +138,15 @@ def _handler(state: Hostile, other: Hostile | None) -> type[socketserver.BaseReq
                 self._send(sock, "500 Oops", HOSTILE_TEXT.encode(), "Content-Type: text/plain")
             elif path == "/auth":
                 self._send(sock, "401 Unauthorized", b"no", 'WWW-Authenticate: Basic realm="x"')
+            elif path == "/drop-always" or (
+                path == "/drop-first" and state.requests.count("/drop-first") == 1
+            ):
+                # Close with a reset before answering, as a server does that refuses a body.
+                assert isinstance(sock, socket.socket)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.close()
+            elif path == "/drop-first":
+                self._send(sock, "204 No Content", b"")
             elif path == "/garbage":
                 sock.sendall(b"NOT HTTP AT ALL \x1b[31m\r\n\r\n")  # type: ignore[attr-defined]
             else:
@@ -367,3 +379,32 @@ def test_redact_hides_every_secret_part() -> None:
     shown = redact("https://bob:pw@example.org:8890/sparql?apikey=s3&token=t0k#frag")
     assert shown == "https://example.org:8890/sparql?apikey=***&token=***"
     assert redact("http://[::1]:80/q") == "http://[::1]:80/q"
+
+
+def test_an_idempotent_request_is_sent_again_once_when_the_server_drops_it(
+    servers: tuple[Hostile, Hostile],
+) -> None:
+    """Regression: Virtuoso may close the connection of a digest-auth upload before the 401
+    is read; the PUT of a graph is idempotent, so the client sends it once more."""
+    hostile = servers[0]
+    client = HttpClient(RemoteSettings(dialect="standard"), ())
+    url = f"http://127.0.0.1:{hostile.port}/drop-first"
+    answer = client.send("PUT", url, data=b"<a> <b> <c> .\n" * 1000, what="the upload of graph G")
+    assert answer.status == 204
+    assert hostile.requests.count("/drop-first") == 2
+
+
+def test_a_dropped_request_that_is_not_idempotent_is_not_sent_again(
+    servers: tuple[Hostile, Hostile],
+) -> None:
+    hostile = servers[0]
+    client = HttpClient(RemoteSettings(dialect="standard"), ())
+    before = hostile.requests.count("/drop-always")
+    with pytest.raises(StoreError, match="could not reach the SPARQL server"):
+        client.send(
+            "POST", f"http://127.0.0.1:{hostile.port}/drop-always", data=b"x", what="the update"
+        )
+    assert hostile.requests.count("/drop-always") == before + 1
+    with pytest.raises(StoreError, match="could not reach the SPARQL server"):
+        client.send("PUT", f"http://127.0.0.1:{hostile.port}/drop-always", data=b"x", what="G")
+    assert hostile.requests.count("/drop-always") == before + 3  # once more, and only once

@@ -35,6 +35,18 @@ from .settings import ENV, RemoteSettings
 #: How much of an error body is read to quote in a message.
 ERROR_BODY_LIMIT = 64 * 1024
 _CHUNK = 64 * 1024
+#: Methods that may be sent again when the server dropped the connection (RFC 9110, 9.2.2).
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+#: How a dropped connection shows (http.client.RemoteDisconnected is a ConnectionResetError).
+_DROPPED = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
+
+
+class _ConnectionDropped(Exception):
+    """The server closed the connection before it answered; ``reason`` is the socket error."""
+
+    def __init__(self, reason: BaseException) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -192,7 +204,29 @@ class HttpClient:
         """Send one request; raise StoreError with a sentence for people on any failure.
 
         ``what`` names the action for the message ("the query", "the upload of graph G").
+        An idempotent request (GET, HEAD, PUT, DELETE) whose connection the server dropped is
+        sent once more: a server that answers an unauthenticated upload with 401 may close the
+        connection before the body is through (Virtuoso with digest auth does, under load).
         """
+        try:
+            return self._send_once(method, url, data=data, headers=headers, what=what)
+        except _ConnectionDropped as dropped:
+            if method.upper() not in _IDEMPOTENT:
+                raise StoreError(self._unreachable(url, dropped.reason, what)) from None
+        try:
+            return self._send_once(method, url, data=data, headers=headers, what=what)
+        except _ConnectionDropped as dropped:
+            raise StoreError(self._unreachable(url, dropped.reason, what)) from None
+
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        *,
+        data: bytes | None,
+        headers: dict[str, str] | None,
+        what: str,
+    ) -> Response:
         request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
         with _Watchdog(self._timeout) as watchdog:
             try:
@@ -225,10 +259,14 @@ class HttpClient:
             except urllib.error.URLError as exc:
                 if watchdog.expired or isinstance(exc.reason, TimeoutError):
                     raise StoreError(self._late(url, what)) from None
+                if isinstance(exc.reason, _DROPPED):
+                    raise _ConnectionDropped(exc.reason) from None
                 raise StoreError(self._unreachable(url, exc.reason, what)) from None
             except (http.client.HTTPException, OSError) as exc:
                 if watchdog.expired or isinstance(exc, TimeoutError):
                     raise StoreError(self._late(url, what)) from None
+                if isinstance(exc, _DROPPED):
+                    raise _ConnectionDropped(exc) from None
                 raise StoreError(self._broken(url, exc, what)) from None
             except ValueError as exc:
                 raise StoreError(self._broken(url, exc, what)) from None
