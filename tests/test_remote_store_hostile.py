@@ -75,20 +75,46 @@ def _read_head(sock: object) -> str:
         if not chunk:
             break
         data += chunk
-    return data.split(b"\r\n", 1)[0].decode("latin-1")
+    return data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
 
 
 def _handler(state: Hostile, other: Hostile | None) -> type[socketserver.BaseRequestHandler]:
     class Handler(socketserver.BaseRequestHandler):
         def handle(self) -> None:
             sock = self.request
-            line = _read_head(sock)
+            head = _read_head(sock)
+            line = head.split("\r\n", 1)[0]
+            authorized = "\r\nauthorization: digest " in head.lower()
             target = line.split(" ")[1] if line.count(" ") >= 2 else "/"
             state.requests.append(target)
             path = urlsplit(target).path
             query = parse_qs(urlsplit(target).query).get("query", [""])[0]
             with contextlib.suppress(OSError):
-                self._answer(sock, path, query)
+                if path == "/digest-upload":
+                    has_body = "\r\ncontent-length: 0\r\n" not in head.lower() + "\r\n" and (
+                        "\r\ncontent-length:" in head.lower()
+                    )
+                    self._digest_upload(sock, authorized, has_body)
+                else:
+                    self._answer(sock, path, query)
+
+        def _digest_upload(self, sock: socket.socket, authorized: bool, has_body: bool) -> None:
+            """Like Virtuoso under load: an upload without credentials gets a 401 challenge
+            and a closed connection before its body is read."""
+            if not authorized:
+                state.drips.append("challenged")
+                challenge = 'WWW-Authenticate: Digest realm="r", nonce="n1", qop="auth"'
+                self._send(sock, "401 Unauthorized", b"", challenge)
+                if has_body:  # hang up without reading it
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    sock.close()
+                return
+            state.drips.append("authorized")
+            sock.settimeout(0.5)  # read the body (its start may have come with the head)
+            with contextlib.suppress(OSError):
+                while sock.recv(65536):
+                    pass
+            self._send(sock, "204 No Content", b"")
 
         def _send(self, sock: object, status: str, body: bytes, *headers: str) -> None:
             head = [f"HTTP/1.1 {status}", f"Content-Length: {len(body)}", "Connection: close"]
@@ -408,3 +434,22 @@ def test_a_dropped_request_that_is_not_idempotent_is_not_sent_again(
     with pytest.raises(StoreError, match="could not reach the SPARQL server"):
         client.send("PUT", f"http://127.0.0.1:{hostile.port}/drop-always", data=b"x", what="G")
     assert hostile.requests.count("/drop-always") == before + 3  # once more, and only once
+
+
+def test_a_digest_upload_is_not_lost_to_a_server_that_closes_on_its_challenge(
+    servers: tuple[Hostile, Hostile],
+) -> None:
+    """Regression: Virtuoso answered an unauthenticated upload with 401 and closed the
+    connection before the body was through (broken pipe on CI). The client learns the
+    challenge with a bodiless request and sends the upload with its answer."""
+    hostile = servers[0]
+    hostile.drips.clear()
+    url = f"http://127.0.0.1:{hostile.port}/digest-upload"
+    chosen = RemoteSettings(dialect="standard", user="dba", password="secret", auth="digest")
+    client = HttpClient(chosen, (url,))
+    body = b"<urn:a> <urn:b> <urn:c> .\n" * 200_000  # far more than a socket buffer
+    assert client.send("PUT", url, data=body, what="the upload of graph G").status == 204
+    # Later uploads answer the known challenge in advance: no 401 in between.
+    hostile.drips.clear()
+    assert client.send("PUT", url, data=body, what="the upload of graph G").status == 204
+    assert hostile.drips == ["authorized"]

@@ -144,6 +144,40 @@ class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
+class _PreemptiveDigestAuthHandler(urllib.request.HTTPDigestAuthHandler):
+    """Digest auth that answers the last challenge it saw in advance on later requests.
+
+    urllib sends each request without credentials first and answers the server's 401. With a
+    body, a server may answer 401 and close the connection before the body is through (Virtuoso
+    does, under load), so the 401 is never read. Once a challenge is known, its answer goes with
+    the request (the nonce count goes up each time), and the body meets no 401.
+    """
+
+    def __init__(self, manager: urllib.request.HTTPPasswordMgr) -> None:
+        super().__init__(manager)
+        self._challenge: dict[str, str] | None = None
+
+    @property
+    def knows_challenge(self) -> bool:
+        return self._challenge is not None
+
+    def retry_http_digest_auth(self, req: urllib.request.Request, auth: str) -> Any:
+        _token, challenge = auth.split(" ", 1)
+        self._challenge = urllib.request.parse_keqv_list(
+            [part for part in urllib.request.parse_http_list(challenge) if part]
+        )
+        return super().retry_http_digest_auth(req, auth)
+
+    def http_request(self, req: urllib.request.Request) -> urllib.request.Request:
+        if self._challenge is not None and not req.has_header("Authorization"):
+            answer = self.get_authorization(req, self._challenge)
+            if answer:
+                req.add_unredirected_header("Authorization", f"Digest {answer}")
+        return req
+
+    https_request = http_request
+
+
 class _TooLarge(Exception):
     pass
 
@@ -166,7 +200,7 @@ class HttpClient:
                     settings.password or "",
                 )
             if settings.auth == "digest":
-                self._auth = urllib.request.HTTPDigestAuthHandler(manager)
+                self._auth = _PreemptiveDigestAuthHandler(manager)
             else:
                 self._auth = urllib.request.HTTPBasicAuthHandler(manager)
         self._has_credentials = settings.user is not None
@@ -213,10 +247,18 @@ class HttpClient:
         except _ConnectionDropped as dropped:
             if method.upper() not in _IDEMPOTENT:
                 raise StoreError(self._unreachable(url, dropped.reason, what)) from None
+        if isinstance(self._auth, _PreemptiveDigestAuthHandler) and not self._auth.knows_challenge:
+            self._learn_challenge(url)
         try:
             return self._send_once(method, url, data=data, headers=headers, what=what)
         except _ConnectionDropped as dropped:
             raise StoreError(self._unreachable(url, dropped.reason, what)) from None
+
+    def _learn_challenge(self, url: str) -> None:
+        """A bodiless HEAD, so that the digest handler learns the server's challenge."""
+        with _Watchdog(self._timeout) as watchdog, contextlib.suppress(Exception):
+            probe = urllib.request.Request(url, method="HEAD")
+            self._opener(watchdog).open(probe, timeout=self._timeout).close()
 
     def _send_once(
         self,
