@@ -18,7 +18,7 @@ import pyoxigraph as ox
 from . import vocab
 from .concepts import ConceptIndex, default_index, default_ontology_quads
 from .errors import InputError, StoreError, UnknownNameError, ValidationFailed
-from .inference import infer_sessions, inferred_nquads
+from .fast_inference import infer_graph
 from .sessions import Session, SessionGraph, read_session, session_to_rdf
 from .stores.base import Store
 from .validate import ValidationReport, Violation, validate_graphs
@@ -219,12 +219,11 @@ def prepare_graphs(
     batch: dict[str, Sequence[ox.Quad]] = {vocab.ONTOLOGY_GRAPH: ontology_graph_quads()}
     for g in keep:
         batch[g.graph] = g.quads
-    if infer and keep:
-        inferred = infer_sessions([(g.session_id, g.quads) for g in keep])
-    else:
-        inferred = [[] for _ in keep]
-    for g, extra in zip(keep, inferred, strict=True):
-        batch[vocab.inferred_graph_iri(g.session_id)] = extra
+    for g in keep:
+        extra = infer_graph(g.session_id, g.triples, g.nquads) if infer else b""
+        batch[vocab.inferred_graph_iri(g.session_id)] = list(
+            ox.parse(extra, format=ox.RdfFormat.N_QUADS)
+        )
     return PreparedLoad(
         graphs=batch,
         sessions=tuple(g.session_id for g in keep),
@@ -324,7 +323,8 @@ def load(
     target = _graph_load(store)
     try:
         report("check", 0, len(sources))
-        for chunk, outcome in iter_checked(sources, engine=engine, jobs=jobs, index=index):
+        checked_chunks = iter_checked(sources, engine=engine, jobs=jobs, index=index, infer=infer)
+        for chunk, outcome in checked_chunks:
             chunk_errors = iter(outcome.input_errors())
             ready = []
             for slot in outcome.order:
@@ -349,15 +349,13 @@ def load(
                 ready.append(session)
                 kept.append(session.session_id)
                 triples += session.triples
-            # the chunk's sessions are reasoned in one batch; each inferred graph goes into the
-            # same journal and commit as its session, and an empty one (--no-infer) replaces
-            # what an earlier load inferred
-            pairs = [(r.session_id, r.nquads) for r in ready]
-            extras = inferred_nquads(pairs) if infer and ready else [b""] * len(ready)
-            for session, extra in zip(ready, extras, strict=True):
+            # the workers reasoned over each session; its inferred graph goes into the same
+            # journal and commit as the session, and an empty one (--no-infer) replaces what
+            # an earlier load inferred
+            for session in ready:
                 target.add(session.graph, session.nquads)
-                target.add(vocab.inferred_graph_iri(session.session_id), extra)
-                inferred += extra.count(b"\n")
+                target.add(vocab.inferred_graph_iri(session.session_id), session.inferred)
+                inferred += session.inferred.count(b"\n")
             checked += len(chunk)
             report("check", checked, len(sources))
         if errors and not skip_invalid:
