@@ -64,6 +64,7 @@ class _Engine:
         #: objects of someValuesFrom properties' links: only their new types can complete a
         #: restriction from the filler's side (a later link checks its object's types itself)
         self.link_objects: set[str] = set()
+        self.seen_individuals: set[str] = set()
 
     def add_types(self, node: str, classes: frozenset[str]) -> None:
         known = self.types.get(node)
@@ -104,6 +105,12 @@ class _Engine:
 
     def _index(self, link: Triple) -> None:
         s, q, o = link
+        # a named individual of the ontology met in a link a rule joins: its types matter
+        # (elsewhere they only type the individual, which is never written)
+        for node in (s, o):
+            if node in self.box.individual_types and node not in self.seen_individuals:
+                self.seen_individuals.add(node)
+                self.add_types(node, self.box.individual_types[node])
         self.outs[q].setdefault(s, set()).add(o)
         self.ins[q].setdefault(o, set()).add(s)
         self.new_links.append(link)
@@ -178,9 +185,7 @@ def infer_triples(
     # distinct combination; the links those bring are kept aside; the rest goes to the engine
     gathered: dict[str, list[frozenset[str]]] = defaultdict(list)
     asserted_types: dict[str, set[str]] = defaultdict(set)
-    brought: list[Triple] = []
-    individuals = box.individual_types.keys()
-    named: set[str] = set()
+    brought: dict[str, list[Triple]] = defaultdict(list)
     for p, group in groups.items():
         if p == TYPE:
             entailed = box.entailed
@@ -196,15 +201,10 @@ def infer_triples(
                 if obj:
                     gathered[o].append(obj)
             for q, inverted in box.link_closure[p][1:]:
-                brought.extend((o, q, s) if inverted else (s, q, o) for s, _, o in group)
+                brought[q].extend((o, q, s) if inverted else (s, q, o) for s, _, o in group)
         elif p in box.via_engine:
             for s, _, o in group:
                 engine.add_link(s, p, o)
-        if individuals:
-            named.update(individuals & {t[0] for t in group})
-            named.update(individuals & {t[2] for t in group})
-    for node in named:
-        gathered[node].append(box.individual_types[node])
     joined: dict[frozenset[frozenset[str]], frozenset[str]] = {}
     for node, parts in gathered.items():
         if len(parts) == 1:
@@ -216,13 +216,15 @@ def infer_triples(
             joined[key] = classes = frozenset().union(*parts)
         engine.add_types(node, classes)
     engine.run()
-    links = engine.links.union(brought)
-    _refuse_merged_nodes(box, groups, links)
-    return [*derived, *_new_about(session_id, box, engine, asserted_types, groups, links)]
+    _refuse_merged_nodes(box, groups, brought, engine.links)
+    return [*derived, *_new_about(session_id, box, engine, asserted_types, groups, brought)]
 
 
 def _refuse_merged_nodes(
-    box: CompiledTBox, groups: dict[str, list[Triple]], links: set[Triple]
+    box: CompiledTBox,
+    groups: dict[str, list[Triple]],
+    brought: dict[str, list[Triple]],
+    links: set[Triple],
 ) -> None:
     """Raise Unsupported when a functional property has two values for a subject (or an
     inverse-functional one two subjects for a value): OWL 2 RL would make them the same."""
@@ -233,8 +235,8 @@ def _refuse_merged_nodes(
     for props, key, value in ((box.functional, 0, 2), (box.inverse_functional, 2, 0)):
         for prop in props:
             found: dict[str, str] = {}
-            for t in [*groups.get(prop, ()), *(t for t in inferred if t[1] == prop)]:
-                if found.setdefault(t[key], t[value]) != t[value]:
+            for t in [*groups.get(prop, ()), *brought.get(prop, ()), *inferred]:
+                if t[1] == prop and found.setdefault(t[key], t[value]) != t[value]:
                     raise Unsupported(f"{prop} makes two nodes the same")
 
 
@@ -244,7 +246,7 @@ def _new_about(
     engine: _Engine,
     asserted_types: dict[str, set[str]],
     groups: dict[str, list[Triple]],
-    links: set[Triple],
+    brought: dict[str, list[Triple]],
 ) -> list[Triple]:
     """What is new and about the session's own nodes: types (never a blank node, which means
     nothing outside the reasoner, nor owl:Thing), the closed-world rule, then links."""
@@ -252,8 +254,9 @@ def _new_about(
     inside = own[:-1] + "/"
     out: list[Triple] = []
     shown: dict[frozenset[str], list[str]] = {}
-    repaired = {o for _, p, o in links if p == _REPAIRS}
+    repaired = {o for _, p, o in engine.links if p == _REPAIRS}
     repaired.update(o for _, _, o in groups.get(_REPAIRS, ()))
+    repaired.update(o for _, _, o in brought.get(_REPAIRS, ()))
     for node, classes in engine.types.items():
         if node != own and not node.startswith(inside):
             continue
@@ -267,13 +270,16 @@ def _new_about(
         if _RUPTURE in classes and _UNREPAIRED not in classes and node not in repaired:
             out.append((node, TYPE, _UNREPAIRED))  # closed-world/unrepaired-rupture.rq
     given: dict[str, set[Triple]] = {}
-    for s, p, o in links:
-        if (s == own or s.startswith(inside)) and p != _SAME_AS and not o.startswith("_:"):
-            before = given.get(p)
-            if before is None:
-                given[p] = before = set(groups.get(p, ()))
-            if (s, p, o) not in before:
-                out.append((s, p, o))
+    written: set[Triple] = set()
+    for links in (engine.links, *brought.values()):
+        for s, p, o in links:
+            if (s == own or s.startswith(inside)) and p != _SAME_AS and not o.startswith("_:"):
+                before = given.get(p)
+                if before is None:
+                    given[p] = before = set(groups.get(p, ()))
+                if (s, p, o) not in before and (s, p, o) not in written:
+                    written.add((s, p, o))
+                    out.append((s, p, o))
     return out
 
 
