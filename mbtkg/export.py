@@ -1,4 +1,5 @@
-"""Write a session as JSON-LD (plain JSON that is also RDF), Turtle or the YAML session format.
+"""Write a session as JSON-LD (plain JSON that is also RDF), Turtle or the YAML session format,
+or several sessions as a REFI-QDA project for QDA tools (:mod:`mbtkg.qda_export`).
 
 JSON-LD uses the published context (``ontology/context.jsonld``, IRI
 :data:`~mbtkg.sessions.jsonld_reader.CONTEXT_IRI`): the document is one named graph, the
@@ -10,7 +11,10 @@ back gives isomorphic RDF (the YAML format has no field for text positions, whic
 
 from __future__ import annotations
 
+import datetime
 import json
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import pyoxigraph as ox
@@ -19,6 +23,7 @@ import yaml
 from . import vocab
 from .concepts import ConceptIndex, default_index
 from .errors import InputError
+from .qda_export import QdpxExport, export_qdpx
 from .sessions.jsonld_reader import context, sessions_from_quads
 from .sessions.model import ROLES, SETTINGS, Session
 from .sessions.to_rdf import _decimal, recorded_source, session_to_rdf
@@ -283,15 +288,11 @@ def store_session_quads(store: Store, session_id: str) -> list[ox.Quad]:
     return quads
 
 
-def export_session(
-    store: Store, session_id: str, fmt: str, *, index: ConceptIndex | None = None
-) -> str:
-    """One stored session as text in ``fmt`` (``jsonld``, ``ttl`` or ``yaml``).
+def stored_session(store: Store, session_id: str, *, index: ConceptIndex | None = None) -> Session:
+    """One stored session read back into the session model (``source`` as recorded).
 
-    Raises InputError for an unknown format or session.
+    Raises InputError naming the stored sessions when the session is not there.
     """
-    if fmt not in FORMATS:
-        raise InputError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
     quads = store_session_quads(store, session_id)
     session = sessions_from_quads(quads, source=f"{store.selector} {session_id}", index=index)[0]
     source = next(
@@ -302,12 +303,45 @@ def export_session(
         ),
         None,
     )
-    if source is not None:
-        from dataclasses import replace
+    return session if source is None else replace(session, source=source)
 
-        session = replace(session, source=source)
+
+def export_session(
+    store: Store, session_id: str, fmt: str, *, index: ConceptIndex | None = None
+) -> str:
+    """One stored session as text in ``fmt`` (``jsonld``, ``ttl`` or ``yaml``).
+
+    Raises InputError for an unknown format or session.
+    """
+    if fmt not in FORMATS:
+        raise InputError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    session = stored_session(store, session_id, index=index)
     if fmt == "jsonld":
         return json.dumps(session_to_jsonld(session, index=index), indent=2, ensure_ascii=False)
     if fmt == "yaml":
         return session_to_yaml(session, index=index)
     return session_to_turtle(session)
+
+
+def export_sessions_qdpx(
+    store: Store,
+    session_ids: Sequence[str],
+    *,
+    index: ConceptIndex | None = None,
+    created: datetime.datetime | None = None,
+) -> QdpxExport:
+    """Stored sessions as one REFI-QDA project (see :mod:`mbtkg.qda_export.project`).
+
+    Raises InputError for an unknown session (nothing is written then).
+    """
+    sessions = [stored_session(store, sid, index=index) for sid in dict.fromkeys(session_ids)]
+    return export_qdpx(sessions, index=index, created=created, origin=f"mbtkg {_version()}")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mbtkg")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"

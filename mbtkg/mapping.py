@@ -16,14 +16,30 @@ itself a concept name (so a code book written in the ontology's terms needs no m
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from . import vocab
 from .concepts import ConceptIndex, default_index
 from .errors import InputError, Location, UnknownNameError
+
+#: The class every codable concept falls under.
+CODABLE_ROOT = vocab.MBT + "SessionPhenomenon"
+#: How close a concept name must be to a code name to be suggested (0 to 1).
+CLOSE_ENOUGH = 0.6
+#: How much a part of a code name (a qualifier removed or alone) counts against the whole.
+_PART_WEIGHT = 0.9
+#: How much of a code name is read for suggestions (code names are short; this bounds the work).
+_NAME_CHARS = 200
+_MAX_VARIANTS = 8
+_WORD = re.compile(r"[^\W_]+")
+_QUALIFIER = re.compile(r"\s*[(\[{][^)\]}]*[)\]}]\s*")
+_SEPARATORS = re.compile(r"\s+[-\u2013\u2014:/|]\s+|\s*[:/|]\s*")
 
 
 @dataclass(frozen=True)
@@ -75,8 +91,16 @@ class MappingError(InputError):
         super().__init__(f"{len(problems)} problem(s) in the mapping file {source}:\n{body}")
 
 
+#: The importer command of each file type whose codes go through a mapping file.
+IMPORT_COMMANDS = {".qdpx": "qdpx", ".csv": "csv", ".eaf": "eaf"}
+
+
 class UnmappedCodesError(InputError):
-    """Codes that the mapping does not mention; nothing was imported."""
+    """Codes that the mapping does not mention; nothing was imported.
+
+    The advice names the import command of the file's type, which is where the mapping
+    options are (``mbtkg validate`` and ``mbtkg load`` read such files without a mapping).
+    """
 
     def __init__(self, source: str, unmapped: Sequence[str], hints: dict[str, str]) -> None:
         self.unmapped = tuple(unmapped)
@@ -84,11 +108,15 @@ class UnmappedCodesError(InputError):
         for name in unmapped:
             hint = f" (closest concept: {hints[name]!r})" if name in hints else ""
             lines.append(f"  {name}{hint}")
+        kind = IMPORT_COMMANDS.get(Path(source).suffix.lower())
+        command = f"mbtkg import {kind}" if kind else "mbtkg import qdpx|csv|eaf"
         super().__init__(
             f"{len(unmapped)} code(s) used in {source} have no concept in the mapping:\n"
             + "\n".join(lines)
-            + "\nadd them to the mapping file (or map them to null to leave them out), write a "
-            "starting mapping with --suggest-mapping, or pass --skip-unmapped"
+            + f"\nmap them with a mapping file: `{command} FILE --suggest-mapping MAP.yaml` "
+            "writes a starting one; check it (map a code to null to leave it out) and import "
+            f"with `{command} FILE --mapping MAP.yaml`, or pass --skip-unmapped to "
+            f"`{command}` to leave them out"
         )
 
 
@@ -193,11 +221,123 @@ def resolve_codes(
     if unmapped and not skip_unmapped:
         hints = {}
         for name in unmapped:
-            hits = index.suggest(name.rsplit("/", 1)[-1], index.labels.values(), n=1)
+            hits = closest_concepts(name.rsplit("/", 1)[-1], index=index, n=1)
             if hits:
                 hints[name] = hits[0]
         raise UnmappedCodesError(source, unmapped, hints)
     return CodeResolution(concepts, tuple(unmapped), tuple(skipped))
+
+
+def codable_iris(index: ConceptIndex | None = None) -> frozenset[str]:
+    """The IRIs of the concepts a session may be coded with (not deprecated).
+
+    >>> "https://w3id.org/mbtkg/ontology#Repair" in codable_iris()
+    True
+    """
+    index = index or default_index()
+    return frozenset(
+        iri
+        for iri in index.labels
+        if iri not in index.deprecated and CODABLE_ROOT in index.ancestors(iri)
+    )
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _variants(name: str) -> dict[str, float]:
+    """Readings of a code name with their weight: the whole name (1), and, a little less
+    trusted, the name without its qualifiers ("(rupture)", "[T]"), each qualifier alone and
+    each part around a separator (" - ", ":", "/"). Only the start of a long name is read."""
+    name = name[:_NAME_CHARS]
+    parts = [_QUALIFIER.sub(" ", name)]
+    parts += re.findall(r"[(\[{]([^)\]}]*)[)\]}]", name)
+    parts += _SEPARATORS.split(_QUALIFIER.sub(" ", name))
+    out = {" ".join(_words(name)): 1.0}
+    for part in parts[:_MAX_VARIANTS]:
+        out.setdefault(" ".join(_words(part)), _PART_WEIGHT)
+    out.pop("", None)
+    return out
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A name of a codable concept, in the forms the matcher compares."""
+
+    iri: str
+    words: frozenset[str]
+    plain: str  # its words joined by single spaces
+    ordered: str  # its words sorted and joined
+
+
+_CANDIDATES: dict[int, tuple[ConceptIndex, tuple[_Candidate, ...]]] = {}
+
+
+def _candidates(index: ConceptIndex) -> tuple[_Candidate, ...]:
+    """The names (labels, synonyms, local names) of codable concepts, built once per index."""
+    cached = _CANDIDATES.get(id(index))
+    if cached is not None and cached[0] is index:
+        return cached[1]
+    codable = codable_iris(index)
+    out = []
+    for key, iri in index.names.items():
+        if iri in codable and ":" not in key:
+            words = _words(key)
+            out.append(_Candidate(iri, frozenset(words), " ".join(words), " ".join(sorted(words))))
+    if len(_CANDIDATES) > 3:
+        _CANDIDATES.clear()
+    _CANDIDATES[id(index)] = (index, tuple(out))
+    return tuple(out)
+
+
+def _ratio(matcher: difflib.SequenceMatcher[str], text: str, need: float) -> float:
+    """The similarity of ``text`` to the matcher's second sequence, or 0 when its cheap upper
+    bounds already show it cannot reach ``need``."""
+    matcher.set_seq1(text)
+    if matcher.real_quick_ratio() < need or matcher.quick_ratio() < need:
+        return 0.0
+    return matcher.ratio()
+
+
+def closest_concepts(name: str, *, index: ConceptIndex | None = None, n: int = 3) -> list[str]:
+    """Labels of the codable concepts closest to a code name, best first.
+
+    Word order, case, punctuation and a qualifier in brackets do not count against a match,
+    so a code named after a concept plus a note still finds the concept. A reading scores the
+    best of: the same words (1), the share of words in common, and the spelling similarity of
+    the words as written and sorted; a reading that is only part of the name counts 0.9 of it.
+
+    >>> closest_concepts("Rupture (withdrawal)")[0]
+    'withdrawal rupture'
+    """
+    index = index or default_index()
+    best: dict[str, float] = {}
+    candidates = _candidates(index)
+    for variant, weight in _variants(name).items():
+        words = variant.split()
+        word_set, ordered = frozenset(words), " ".join(sorted(words))
+        plain_matcher = difflib.SequenceMatcher(None, "", variant, autojunk=False)
+        ordered_matcher = difflib.SequenceMatcher(None, "", ordered, autojunk=False)
+        for c in candidates:
+            need = max(CLOSE_ENOUGH, best.get(c.iri, 0.0)) / weight
+            if need > 1.0:
+                continue
+            if c.ordered == ordered:
+                score = 1.0
+            else:
+                shared = len(word_set & c.words) / len(word_set | c.words)
+                bar = max(need, shared)  # spelling only matters where it beats both
+                score = max(
+                    shared,
+                    _ratio(plain_matcher, c.plain, bar),
+                    _ratio(ordered_matcher, c.ordered, bar),
+                )
+            score *= weight
+            if score >= CLOSE_ENOUGH and score > best.get(c.iri, 0.0):
+                best[c.iri] = score
+    ranked = sorted(best, key=lambda iri: (-best[iri], index.labels[iri]))
+    return [index.labels[iri] for iri in ranked[:n]]
 
 
 def _direct(code: Code, index: ConceptIndex) -> tuple[bool, str | None]:
@@ -230,7 +370,7 @@ def suggest_mapping(codes: Iterable[Code], *, index: ConceptIndex | None = None)
         if found and iri is not None:
             lines.append(f"  {key}: {index.label(iri)}  # exact match")
             continue
-        hits = index.suggest(code.name, index.labels.values(), n=1)
+        hits = closest_concepts(code.name, index=index, n=1)
         guid = f" (GUID {code.guid})" if code.guid else ""
         if hits:
             lines.append(f"  {key}: {hits[0]}  # close match, check it{guid}")

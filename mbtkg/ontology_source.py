@@ -16,10 +16,9 @@ import pyoxigraph as ox
 import rdflib
 
 from .errors import InputError, Location
-from .resources import ontology_files, resource_dir
+from .resources import import_files, import_modules_in, ontology_files
 
 #: The folder, next to the ontology files, that holds imported modules (as ODK projects keep it).
-IMPORTS_FOLDER = "imports"
 
 #: File extensions read as ontology files, and the RDF syntax each one is parsed as.
 SYNTAXES: dict[str, ox.RdfFormat] = {
@@ -98,15 +97,9 @@ def import_paths(location: str | Path | None = None) -> tuple[Path, ...]:
     has its own ``imports/``; a single file has none. No import is fetched from the network.
     """
     if location is None:
-        folder = resource_dir("ontology") / IMPORTS_FOLDER
-    else:
-        path = Path(location)
-        if not path.is_dir():
-            return ()
-        folder = path / IMPORTS_FOLDER
-    if not folder.is_dir():
-        return ()
-    return tuple(sorted(p for p in folder.iterdir() if p.suffix.lower() in (".ttl", ".owl")))
+        return tuple(import_files())
+    path = Path(location)
+    return tuple(import_modules_in(path)) if path.is_dir() else ()
 
 
 def parse_file(path: Path) -> list[ox.Triple]:

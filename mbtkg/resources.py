@@ -43,13 +43,21 @@ def ontology_files() -> list[Path]:
 
 
 def import_files() -> list[Path]:
-    """The third-party import modules (``ontology/imports/*.ttl``, e.g. BFO 2020), in a stable order.
+    """The third-party import modules (``ontology/imports/``, e.g. BFO 2020), in a stable order.
 
     They are not part of :func:`ontology_files`: our own modules are the ontology that queries,
     checks and diffs read; the reasoner merges these imports with them (see
     :func:`mbtkg.reasoning.run_hermit`). An installation without the folder has no imports.
     """
-    return sorted((resource_dir("ontology") / "imports").glob("*.ttl"))
+    return import_modules_in(resource_dir("ontology"))
+
+
+def import_modules_in(ontology_folder: Path) -> list[Path]:
+    """The import modules of an ontology folder: ``imports/*.ttl`` and ``*.owl``, sorted."""
+    folder = ontology_folder / "imports"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".ttl", ".owl"))
 
 
 def shape_files() -> list[Path]:

@@ -128,3 +128,24 @@ def test_cli_imports_csv_and_read_session_accepts_csv(tmp_path: Path) -> None:
     assert "session 'demo-3': 3 turn(s), 3 annotation(s), 2 annotator(s)" in result.output
     assert "nothing loaded (--dry-run)" in result.output
     assert read_session(CSV / "turns.csv").id == "demo-3"
+
+
+def test_suggest_mapping_for_code_columns(tmp_path: Path) -> None:
+    out = tmp_path / "map.yaml"
+    result = CliRunner().invoke(
+        main, ["import", "csv", str(CSV / "turns-wide.csv"), "--suggest-mapping", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "wrote a starting mapping for 2 code(s) without a concept" in result.output
+    text = out.read_text()
+    assert "  Not knowing: not-knowing stance  # close match, check it" in text
+    assert "  # Admin: ?  # no match found; map it or set it to null" in text
+    assert load_mapping(out).entries["not knowing"] is not None
+
+
+def test_unmapped_advice_names_the_csv_import_command() -> None:
+    for command in (["import", "csv"], ["validate"]):
+        result = CliRunner().invoke(main, [*command, str(CSV / "turns-wide.csv")])
+        assert result.exit_code == 2, result.output
+        assert "`mbtkg import csv FILE --suggest-mapping MAP.yaml`" in result.output
+        assert "import qdpx" not in result.output

@@ -108,3 +108,15 @@ def test_cli_eaf_dry_run() -> None:
     )
     assert result.exit_code == 0, result.output
     assert "4 turn(s)" in result.output and "3 annotation(s)" in result.output
+
+
+def test_suggest_mapping_for_coded_tiers(tmp_path: Path) -> None:
+    out = tmp_path / "map.yaml"
+    result = CliRunner().invoke(main, ["import", "eaf", str(SPEACH), "--suggest-mapping", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "wrote a starting mapping for 2 code(s) without a concept" in result.output
+    text = out.read_text()
+    assert "  # en: ?  # no match found" in text and "  # jp: ?  # no match found" in text
+    unmapped = CliRunner().invoke(main, ["import", "eaf", str(SPEACH), "--dry-run"])
+    assert unmapped.exit_code == 2
+    assert "`mbtkg import eaf FILE --suggest-mapping MAP.yaml`" in unmapped.output

@@ -11,7 +11,7 @@ from conftest import FIXTURES
 
 from mbtkg.cli import main
 from mbtkg.errors import InputError
-from mbtkg.mapping import UnmappedCodesError, load_mapping
+from mbtkg.mapping import UnmappedCodesError, closest_concepts, load_mapping
 from mbtkg.sessions import session_to_rdf
 from mbtkg.sessions.qdpx_project import QdpxProblems
 from mbtkg.sessions.qdpx_reader import read_qdpx
@@ -413,3 +413,89 @@ def test_codings_of_a_whole_source_are_reported_not_dropped(tmp_path: Path) -> N
     assert "1 coding(s) of the whole source (not of a selection) were not imported" in (
         result.describe()
     )
+
+
+# ----------------------------------------------------------------------------- codes not applied
+def test_a_code_never_applied_is_reported(hand_qdpx: Path) -> None:
+    """docs/importing.md promises that no code is dropped in silence: a code of the code book
+    with no selection is named (Wellbeing here; the non-codable Topics is a heading)."""
+    result = read_qdpx(hand_qdpx, mapping=None, default_speaker="P", skip_unmapped=True)
+    assert result.unused == ("Topics/Wellbeing",)
+    assert (
+        "1 code(s) of the code book never applied to a text selection, so nothing to import: "
+        "Topics/Wellbeing" in result.describe()
+    )
+
+
+def test_atlas_walkthrough_names_the_unapplied_code(tmp_path: Path) -> None:
+    qdpx = zip_folder(ATLAS, tmp_path / "trial.qdpx")
+    result = CliRunner().invoke(
+        main,
+        ["import", "qdpx", str(qdpx), "--mapping", str(ATLAS / "mapping.yaml"), "--dry-run"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "never applied to a text selection, so nothing to import: Memo-ish" in result.output
+
+
+# ----------------------------------------------------------------------------- close names
+def _atlas_with_code(tmp_path: Path, name: str) -> Path:
+    folder = tmp_path / "atlas"
+    for path in ATLAS.rglob("*"):
+        if path.is_file():
+            target = folder / path.relative_to(ATLAS)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+    qde = folder / "Trial.qde"
+    qde.write_text(qde.read_text(encoding="utf-8").replace("Shut down", name), encoding="utf-8")
+    (folder / "mapping.yaml").unlink()
+    return zip_folder(folder, tmp_path / "trial.qdpx")
+
+
+@pytest.mark.parametrize("name", ["Withdrawal (rupture)", "Rupture (withdrawal)"])
+def test_a_concept_plus_a_qualifier_gets_the_concept_as_suggestion(
+    tmp_path: Path, name: str
+) -> None:
+    qdpx = _atlas_with_code(tmp_path, name)
+    with pytest.raises(UnmappedCodesError) as info:
+        read_qdpx(qdpx, mapping=None, skip_unmapped=False)
+    assert f"  {name} (closest concept: 'withdrawal rupture')" in str(info.value)
+    out = tmp_path / "suggested.yaml"
+    result = CliRunner().invoke(main, ["import", "qdpx", str(qdpx), "--suggest-mapping", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"  {name}: withdrawal rupture  # close match, check it" in out.read_text()
+
+
+def test_closest_concepts_rank_the_named_concept_first() -> None:
+    assert closest_concepts("Withdrawal (rupture)")[:2] == ["withdrawal rupture", "rupture"]
+    assert closest_concepts("Teleological (mode)")[0] == "teleological mode"
+    assert closest_concepts("Not knowing (T)")[0] == "not-knowing stance"
+    assert closest_concepts("psychic equivalance")[0] == "psychic equivalence"
+    assert closest_concepts("Admin") == []
+
+
+def test_validate_of_a_qdpx_points_to_the_import_command(tmp_path: Path) -> None:
+    """`mbtkg validate` has no mapping options: the advice names `mbtkg import qdpx`."""
+    qdpx = _atlas_with_code(tmp_path, "Withdrawal (rupture)")
+    result = CliRunner().invoke(main, ["validate", str(qdpx)])
+    assert result.exit_code == 2
+    assert "`mbtkg import qdpx FILE --suggest-mapping MAP.yaml`" in result.output
+    assert "--skip-unmapped to `mbtkg import qdpx`" in result.output
+
+
+def test_a_given_annotator_id_is_not_reused_for_another_user(
+    tmp_path: Path, susan_path: Path
+) -> None:
+    """Users without a given id got A-1, A-2 ... by position, even when --annotators had
+    given that id to another user: two coders became one annotator."""
+    from mbtkg.qda_export import export_qdpx
+    from mbtkg.sessions import read_session
+
+    path = tmp_path / "susan.qdpx"
+    path.write_bytes(export_qdpx([read_session(susan_path)]).data)
+    result = read_qdpx(
+        path,
+        mapping=None,
+        speakers="T-1=T-1:therapist,P-susan=P-susan:patient",
+        annotator_ids={"A-2": "A-1"},
+    )
+    assert result.annotators == {"A-1": "A-2", "A-2": "A-1"}

@@ -26,6 +26,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ..errors import InputError, MbtkgError
+from ..serve.http_checks import allowed_hosts, check_host, check_origin
+from ..serve.refused import Refused as EndpointRefused
 from ..sessions.yaml_reader import parse_yaml_session
 from .catalog import codable_concepts
 from .suggest import LEXICAL, MODEL, LexicalRanker, ModelRanker, Ranker, turn_query
@@ -35,7 +37,6 @@ from .yaml_edit import EditConflict, EditRefused, FileWriter
 
 MAX_BODY = 256_000
 TOKEN_HEADER = "X-Mbtkg-Token"
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
 class Refused(Exception):
@@ -234,22 +235,15 @@ def make_handler(app: App) -> type[BaseHTTPRequestHandler]:
 
         # ---------------------------------------------------------- checks
         def _check_host_and_origin(self) -> None:
-            port = app.port
-            allowed = {f"{h}:{port}" for h in LOOPBACK_NAMES}
-            host = (self.headers.get("Host") or "").strip().lower()
-            if host not in allowed:
-                raise Refused(
-                    HTTPStatus.FORBIDDEN,
-                    f"Host {host or '(none)'} is not this server; open http://127.0.0.1:{port}/",
+            # the same guard as the SPARQL endpoint's, answered in this app's own error type
+            allowed = allowed_hosts("127.0.0.1", app.port)
+            try:
+                check_host(self.headers.get("Host"), allowed)
+                check_origin(
+                    self.headers.get("Origin"), self.headers.get("Sec-Fetch-Site"), allowed
                 )
-            origin = self.headers.get("Origin")
-            if origin is not None and origin.strip().lower() not in {
-                f"http://{a}" for a in allowed
-            }:
-                raise Refused(HTTPStatus.FORBIDDEN, "requests from other origins are refused")
-            site = (self.headers.get("Sec-Fetch-Site") or "").lower()
-            if site and site not in ("same-origin", "none"):
-                raise Refused(HTTPStatus.FORBIDDEN, "cross-site requests are refused")
+            except EndpointRefused as exc:
+                raise Refused(exc.status, str(exc)) from None
 
         def _check_token(self, given: str | None) -> None:
             if not given:

@@ -9,7 +9,7 @@ import click
 
 from ..concepts import default_index
 from ..loading import prepare_sessions, write
-from ..mapping import CodeMapping, load_mapping, suggest_mapping
+from ..mapping import Code, CodeMapping, load_mapping, suggest_mapping
 from ..safe_archive import MAX_RATIO, MAX_TOTAL_BYTES, ArchiveLimits
 from ..sessions import Session
 from ..sessions.csv_reader import read_csv_sessions
@@ -53,6 +53,34 @@ def _pairs(spec: str | None) -> dict[str, str]:
     return out
 
 
+def _write_suggestion(path: str, codes: Sequence[Code], *, what: str) -> str:
+    """Write a starting mapping for ``codes`` and say what it holds."""
+    text = suggest_mapping(codes, index=default_index())
+    Path(path).write_text(text, encoding="utf-8")
+    matched = text.count("# exact match") + text.count("# close match")
+    return (
+        f"wrote a starting mapping for {len(codes)} {what} to {path}: "
+        f"{matched} matched, {len(codes) - matched} left for you to fill in"
+    )
+
+
+def _suggest_unmapped(path: str, unmapped: Sequence[str]) -> str:
+    if not unmapped:
+        return (
+            "every code is a concept name or in the mapping already; no mapping file written "
+            f"to {path}"
+        )
+    return _write_suggestion(
+        path, [Code(name) for name in unmapped], what="code(s) without a concept"
+    )
+
+
+suggest_option = click.option(
+    "--suggest-mapping",
+    "suggest",
+    type=click.Path(dir_okay=False),
+    help="Write a starting mapping file here for the codes that need one, and stop.",
+)
 mapping_option = click.option(
     "--mapping", type=click.Path(dir_okay=False), help="The code-to-concept mapping file (YAML)."
 )
@@ -76,12 +104,7 @@ def import_group() -> None:
 @click.option("--speaker-pattern", help="Regex with a group 'speaker' for turn prefixes.")
 @click.option("--default-speaker", help="Label or id that speaks lines without a prefix.")
 @click.option("--annotators", help="User names or GUIDs to annotator ids: 'Jane Doe=A-jd'.")
-@click.option(
-    "--suggest-mapping",
-    "suggest",
-    type=click.Path(dir_okay=False),
-    help="Write a starting mapping file here and stop.",
-)
+@suggest_option
 @click.option(
     "--max-bytes",
     type=int,
@@ -120,13 +143,7 @@ def qdpx(
     )
     if suggest:
         codes = project_codes(project, limits=limits)
-        text = suggest_mapping(codes, index=default_index())
-        Path(suggest).write_text(text, encoding="utf-8")
-        matched = text.count("# exact match") + text.count("# close match")
-        click.echo(
-            f"wrote a starting mapping for {len(codes)} code(s) to {suggest}: "
-            f"{matched} matched, {len(codes) - matched} left for you to fill in"
-        )
+        click.echo(_write_suggestion(suggest, codes, what="code(s)"))
         return
     result = read_qdpx(
         project,
@@ -150,6 +167,7 @@ def qdpx(
     "--roles", help="Participant roles when there is no role column: 'P1=patient,T1=therapist'."
 )
 @click.option("--annotator", default="A-1", show_default=True, help="Coder of the code columns.")
+@suggest_option
 @skip_option
 @dry_run_option
 @store_option
@@ -160,6 +178,7 @@ def csv_command(
     mapping: str | None,
     roles: str | None,
     annotator: str,
+    suggest: str | None,
     skip_unmapped: bool,
     dry_run: bool,
     store: str | None,
@@ -171,8 +190,11 @@ def csv_command(
         mapping=_mapping(mapping),
         roles=parse_roles(roles),
         annotator=annotator,
-        skip_unmapped=skip_unmapped,
+        skip_unmapped=skip_unmapped or bool(suggest),
     )
+    if suggest:
+        click.echo(_suggest_unmapped(suggest, result.unmapped))
+        return
     click.echo(result.describe())
     click.echo(load_sessions(result.sessions, store, dry_run=dry_run))
 
@@ -184,6 +206,7 @@ def csv_command(
 @click.option("--roles", help="Participant roles: 'P001=patient,T01=therapist'.")
 @click.option("--code-tier", "code_tiers", multiple=True, help="A tier whose values are codes.")
 @click.option("--annotator", help="The coder's id (default: A-1, A-2 ... per tier annotator).")
+@suggest_option
 @skip_option
 @dry_run_option
 @store_option
@@ -195,6 +218,7 @@ def eaf(
     roles: str | None,
     code_tiers: tuple[str, ...],
     annotator: str | None,
+    suggest: str | None,
     skip_unmapped: bool,
     dry_run: bool,
     store: str | None,
@@ -207,8 +231,11 @@ def eaf(
         roles=parse_roles(roles),
         code_tiers=code_tiers,
         annotator=annotator,
-        skip_unmapped=skip_unmapped,
+        skip_unmapped=skip_unmapped or bool(suggest),
     )
+    if suggest:
+        click.echo(_suggest_unmapped(suggest, result.unmapped))
+        return
     click.echo(result.describe())
     click.echo(load_sessions([result.session], store, dry_run=dry_run))
 

@@ -52,6 +52,8 @@ class QdpxImport:
     unmapped: tuple[str, ...]
     skipped: tuple[str, ...]
     other_sources: int
+    #: Codable codes of the code book that no text selection applies (nothing to import).
+    unused: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """Several lines for people: sessions, readings, annotators and what was left out."""
@@ -68,6 +70,11 @@ class QdpxImport:
             lines.append(f"  left out, no mapping (--skip-unmapped): {', '.join(self.unmapped)}")
         if self.skipped:
             lines.append(f"  left out, mapped to null: {', '.join(self.skipped)}")
+        if self.unused:
+            lines.append(
+                f"  {len(self.unused)} code(s) of the code book never applied to a text "
+                f"selection, so nothing to import: {', '.join(self.unused)}"
+            )
         if self.other_sources:
             lines.append(
                 f"  {self.other_sources} non-text source(s) (PDF, picture, audio, video) not read"
@@ -108,6 +115,12 @@ def read_qdpx(
     resolution = resolve_codes(
         used, mapping, source=project.path, skip_unmapped=skip_unmapped, index=index
     )
+    applied = {c.guid for c in used}
+    unused = tuple(
+        code.label
+        for guid, code in project.codes.items()
+        if guid not in applied and guid not in project.not_codable
+    )
     builder = _Builder(project, table, pattern, default_speaker, annotators, resolution.concepts)
     sessions, reports = [], []
     taken: set[str] = set()
@@ -128,13 +141,25 @@ def read_qdpx(
         unmapped=resolution.unmapped,
         skipped=resolution.skipped,
         other_sources=project.other_sources,
+        unused=unused,
     )
 
 
 def _annotator_ids(project: Project, given: Mapping[str, str]) -> dict[str, str]:
+    """User GUID -> annotator id: the id given for the user's name or GUID, else ``A-k`` by
+    document order, skipping ids given to other users (two users never share an id)."""
+    chosen = {guid: given.get(name) or given.get(guid) for guid, name in project.users}
+    taken = {ident for ident in chosen.values() if ident}
     out: dict[str, str] = {}
-    for k, (guid, name) in enumerate(project.users, start=1):
-        out[guid] = given.get(name) or given.get(guid) or f"A-{k}"
+    k = 0
+    for guid, _name in project.users:
+        ident = chosen[guid]
+        if not ident:
+            k += 1
+            while f"A-{k}" in taken:
+                k += 1
+            ident = f"A-{k}"
+        out[guid] = ident
     return out
 
 
