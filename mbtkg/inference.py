@@ -1,4 +1,10 @@
-"""What the ontology's axioms entail about one session: its inferred graph.
+"""What the ontology's axioms entail about one session: its inferred graph, by the reference
+engine.
+
+This module is the reference: ``reasonable`` over the ontology's closure and the session, with
+the SPARQL rules of ``queries/rules/``. Loads use :mod:`mbtkg.fast_inference`, the same rules
+compiled from the closure :func:`tbox` computes here, which a test holds to the same answer
+(and which hands a session back to this module when it needs a rule it does not run).
 
 A session graph is asserted data: the coders' classes and links. Together with the ontology, the
 OWL 2 RL rules entail more (every superclass of a coded class, the domain and range of every
