@@ -6,6 +6,7 @@ what was expected and, where one exists, the closest valid value.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -32,8 +33,15 @@ class Location:
 class InputError(MbtkgError):
     """A source file cannot be read as what it claims to be (syntax, ids, names).
 
-    ``location`` says where; the message already includes it.
+    ``location`` says where; the message already includes it. Where the raiser knows them,
+    ``field`` (a column, key or attribute), ``found`` (never session text), ``expected`` and
+    ``closest`` (the nearest valid value) say the same in parts, for reports.
     """
+
+    field: str | None = None
+    found: str | None = None
+    expected: str | None = None
+    closest: str | None = None
 
     def __init__(self, message: str, location: Location | None = None) -> None:
         self.location = location
@@ -52,7 +60,61 @@ class UnknownNameError(InputError):
         suggestions: tuple[str, ...] = (),
     ) -> None:
         self.suggestions = suggestions
+        self.closest = suggestions[0] if suggestions else None
         super().__init__(message, location)
+
+
+@dataclass(frozen=True)
+class LocatedProblem:
+    """One problem a reader found: the file, line and field, and what was found, expected and
+    closest where known; ``message`` is the problem as people read it."""
+
+    file: str
+    message: str
+    line: int | None = None
+    field: str | None = None
+    found: str | None = None
+    expected: str | None = None
+    closest: str | None = None
+
+    @classmethod
+    def of(cls, problem: InputError | str, file: str) -> LocatedProblem:
+        """A problem from a reader's error (its location wins over ``file``) or its text."""
+        if isinstance(problem, str):
+            return cls(file, problem)
+        where = problem.location
+        return cls(
+            file=where.path if where is not None else file,
+            message=str(problem),
+            line=where.line if where is not None else None,
+            field=problem.field,
+            found=problem.found,
+            expected=problem.expected,
+            closest=problem.closest,
+        )
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ReaderProblems(InputError):
+    """Every problem a session reader found in one input; nothing was read.
+
+    The one aggregate error of the readers (YAML, CSV, ELAN, REFI-QDA; each format's subclass
+    keeps its own message). ``located`` lists each problem as a :class:`LocatedProblem`.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        location: Location | None = None,
+        *,
+        problems: Sequence[InputError | str] = (),
+        file: str | None = None,
+    ) -> None:
+        super().__init__(message, location)
+        default = file or (location.path if location is not None else "")
+        self.located = tuple(LocatedProblem.of(p, default) for p in problems)
 
 
 class ValidationFailed(MbtkgError):

@@ -13,11 +13,9 @@ error class pickles.
 from __future__ import annotations
 
 import gc
-import multiprocessing
-import sys
 from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +24,10 @@ from .compiled_tbox import compiled_tbox
 from .concepts import ConceptIndex
 from .errors import InputError, Location
 from .fast_inference import infer_graph
-from .fast_shacl.parallel import default_jobs, validate_batch
+from .fast_shacl.parallel import validate_batch
+from .process_pool import default_jobs, process_pool
 from .sessions import read_session, session_to_rdf
-from .validate import Violation
+from .violations import Violation
 
 #: Fewer files than this per worker are handled in-process: starting workers costs more.
 MIN_FILES_PER_WORKER = 4
@@ -124,11 +123,6 @@ def _check_files(
     return CheckedChunk(sessions, tuple(errors), tuple(order))
 
 
-def _pool(jobs: int) -> ProcessPoolExecutor:
-    method = "fork" if sys.platform.startswith("linux") else None
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method))
-
-
 def iter_checked(
     paths: Sequence[str | Path],
     *,
@@ -158,7 +152,7 @@ def iter_checked(
     # A bounded window of chunks in flight: workers run ahead of the caller by at most
     # WINDOW_PER_JOB chunks each, so memory stays bounded however many files there are.
     window = jobs * WINDOW_PER_JOB
-    with _pool(jobs) as pool:
+    with process_pool(jobs) as pool:
         pending: deque[tuple[Sequence[str], Future[CheckedChunk]]] = deque()
         for chunk in chunks:
             pending.append((chunk, pool.submit(check_files, chunk, engine, index, infer)))

@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import pyoxigraph as ox
 
@@ -20,7 +19,7 @@ from .concepts import ConceptIndex, default_index, default_ontology_quads
 from .errors import InputError, StoreError, UnknownNameError, ValidationFailed
 from .fast_inference import infer_graph
 from .sessions import Session, SessionGraph, read_session, session_to_rdf
-from .stores.base import Store
+from .stores.base import GraphLoad, Store
 from .validate import ValidationReport, Violation, validate_graphs
 
 
@@ -251,14 +250,6 @@ def write(prepared: PreparedLoad, store: Store, *, progress: Progress | None = N
     )
 
 
-class _GraphLoad(Protocol):
-    """How ``load`` writes: add graphs one by one, then commit them all or abort."""
-
-    def add(self, graph: str, nquads: bytes) -> None: ...
-    def commit(self, extra: Mapping[str, Sequence[ox.Quad]] | None = None) -> None: ...
-    def abort(self) -> None: ...
-
-
 class _CollectedLoad:
     """For stores without a bulk path: keep every graph and write them in one ``replace_graphs``."""
 
@@ -276,9 +267,8 @@ class _CollectedLoad:
         self._graphs = {}
 
 
-def _graph_load(store: Store) -> _GraphLoad:
-    start = getattr(store, "bulk_load", None)
-    return start() if callable(start) else _CollectedLoad(store)
+def _graph_load(store: Store) -> GraphLoad:
+    return store.bulk_load() if store.can_bulk_load else _CollectedLoad(store)
 
 
 def load(

@@ -43,7 +43,6 @@ from .resources import resource_dir
 from .sessions.yaml_reader import ID_PATTERN
 from .sparql_guard import UnsafeSparqlError, check_sparql
 from .stores.base import Rows, Store
-from .stores.sparql_http import SparqlHttpStore
 
 PARAM_TYPES = ("session", "concept", "participant", "annotator", "integer", "string")
 _QUERY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -136,7 +135,7 @@ _REPEAT_LINE = re.compile(
 
 def repeats_restrictions(store: Store) -> bool:
     """Whether the store should get the ``# repeat`` lines: every store except Virtuoso."""
-    return not (isinstance(store, SparqlHttpStore) and store.dialect() == "virtuoso")
+    return store.dialect() != "virtuoso"
 
 
 def _VALUES_LINE(name: str) -> re.Pattern[str]:  # noqa: N802 - reads like a constant

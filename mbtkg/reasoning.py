@@ -295,7 +295,7 @@ def check_consistency_each(
                 return name, ReasonerResult("consistent", message="consistent")
             return name, ReasonerResult("failed", message=_last_lines(output))
 
-        from .fast_shacl.parallel import default_jobs
+        from .process_pool import default_jobs
 
         with ThreadPoolExecutor(max_workers=max(1, jobs or default_jobs())) as pool:
             return dict(pool.map(run, enumerate(cases)))

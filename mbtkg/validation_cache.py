@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .errors import MbtkgError
 from .resources import ontology_files, shape_files
-from .validate import Violation
+from .violations import Violation
 
 _FORMAT = "mbtkg-validation-cache-2"
 #: The environment variable naming the directory of mbtkg's caches.
@@ -49,9 +49,9 @@ def shape_messages() -> frozenset[str]:
     """Every ``sh:message`` the shapes declare: the only message texts an entry may hold."""
     import rdflib
 
-    from .validate import _shapes_graph
+    from .violations import shapes_graph
 
-    graph = _shapes_graph()
+    graph = shapes_graph()
     return frozenset(str(m) for m in graph.objects(None, rdflib.SH.message)) | {_NO_MESSAGE}
 
 

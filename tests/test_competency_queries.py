@@ -117,6 +117,9 @@ class RecordingStore:
         self.seen.append(sparql)
         return self.store.select(sparql)
 
+    def dialect(self) -> str:
+        return self.store.dialect()
+
 
 def _quads(store: Store) -> set[str]:
     rows = store.select("SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }")

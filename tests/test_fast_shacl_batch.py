@@ -21,13 +21,13 @@ from mbtkg.fast_shacl.sparql_scope import graph_local, ontology_blind_reason, sp
 from mbtkg.generate import ERROR_KINDS, generate_corpus
 from mbtkg.loading import read_graphs
 from mbtkg.sessions.to_rdf import SessionGraph
-from mbtkg.validate import (
+from mbtkg.violations import (
     Violation,
-    _ontology_graph,
-    _shapes_graph,
-    _violations,
+    ontology_graph,
     quads_to_rdflib,
+    shapes_graph,
     validate_with_pyshacl,
+    violations_from_results,
 )
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "invalid"
@@ -57,11 +57,11 @@ def _pyshacl(graph: SessionGraph, shapes: rdflib.Graph | None = None) -> list[Vi
     _c, results, _t = validate(
         quads_to_rdflib(graph.quads),
         shacl_graph=shapes,
-        ont_graph=_ontology_graph(),
+        ont_graph=ontology_graph(),
         inference="none",
         allow_warnings=True,
     )
-    return _violations(results, graph, default_index())
+    return violations_from_results(results, graph, default_index())
 
 
 def _assert_each_as_alone(
@@ -251,7 +251,7 @@ def _shapes_with(
     *triples: tuple[rdflib.term.Node, rdflib.term.Node, rdflib.term.Node],
 ) -> rdflib.Graph:
     shapes = rdflib.Graph()
-    for triple in _shapes_graph():
+    for triple in shapes_graph():
         shapes.add(triple)
     for triple in triples:
         shapes.add(triple)

@@ -18,15 +18,15 @@ from mbtkg.loading import read_graphs
 from mbtkg.resources import example_sessions
 from mbtkg.sessions import read_session, session_to_rdf
 from mbtkg.sessions.to_rdf import SessionGraph
-from mbtkg.validate import (
-    Violation,
-    _ontology_graph,
-    _shapes_graph,
-    _violations,
-    quads_to_rdflib,
-    validate_graphs,
-)
+from mbtkg.validate import validate_graphs
 from mbtkg.validation_cache import ValidationCache
+from mbtkg.violations import (
+    Violation,
+    ontology_graph,
+    quads_to_rdflib,
+    shapes_graph,
+    violations_from_results,
+)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "invalid"
 INVALID = sorted(FIXTURES.glob("*.yaml"))
@@ -61,7 +61,7 @@ def test_every_bundled_shape_is_compiled_or_named_as_a_fallback() -> None:
     compiled = default_compiled()
     covered = {b.shape for b in compiled.branches} | {c.branch.shape for c in compiled.sparql}
     covered |= {shape for shape, _reason in compiled.fell_back}
-    g = _shapes_graph()
+    g = shapes_graph()
     constrained = {
         s for s in set(g.subjects(SH.path, None)) | set(g.subjects(SH["class"], None))
         if isinstance(s, rdflib.URIRef)
@@ -135,16 +135,16 @@ def _pyshacl_with(shapes: rdflib.Graph, graph: SessionGraph) -> list[Violation]:
     _c, results, _t = pyshacl_validate(
         quads_to_rdflib(graph.quads),
         shacl_graph=shapes,
-        ont_graph=_ontology_graph(),
+        ont_graph=ontology_graph(),
         inference="none",
         allow_warnings=True,
     )
-    return _violations(results, graph, default_index())
+    return violations_from_results(results, graph, default_index())
 
 
 def test_unsupported_features_fall_back_to_pyshacl_for_that_shape_only(tmp_path: Path) -> None:
     shapes = rdflib.Graph()
-    for triple in _shapes_graph():
+    for triple in shapes_graph():
         shapes.add(triple)
     shapes.add((MBTSH["Turn-text"], SH.pattern, rdflib.Literal("^[A-Z]")))  # property shape
     shapes.add((MBTSH["Turn"], SH.nodeKind, SH.IRI))  # node shape: its properties stay compiled

@@ -60,7 +60,7 @@ def run_bench(
     unknown = sorted(set(phases) - set(PHASES))
     if unknown or not phases:
         raise ValueError(f"unknown phase(s) {unknown}; choose from {', '.join(PHASES)}")
-    from ..fast_shacl.parallel import default_jobs
+    from ..process_pool import default_jobs
 
     jobs = jobs or default_jobs()
     base = Path(tempfile.mkdtemp(prefix="mbtkg-bench-", dir=workdir))

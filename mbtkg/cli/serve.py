@@ -12,7 +12,7 @@ from ..loading import load, session_ids
 from ..resources import example_sessions
 from ..serve import ServeOptions, is_loopback, make_server
 from ..stores import open_store
-from ..stores.oxigraph import OxigraphStore
+from ..stores.base import is_servable
 from . import handle_errors, store_option
 
 
@@ -70,7 +70,7 @@ def serve(
     printed at start (or taken from MBTKG_SERVE_TOKEN).
     """
     target = open_store(store)
-    if not isinstance(target, OxigraphStore):
+    if not is_servable(target):
         target.close()
         raise StoreError(
             f"mbtkg serve works on the embedded store (oxigraph:memory or oxigraph:DIR); "

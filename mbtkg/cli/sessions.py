@@ -103,7 +103,7 @@ def load_command(
 ) -> None:
     """Validate session files and load them into a store, all or nothing."""
     target = open_store(store)
-    recovered = getattr(target, "recovered", ())
+    recovered = target.recovered
     if recovered:
         click.echo(
             f"note: an earlier load into {target.selector} did not finish; its "

@@ -220,8 +220,8 @@ def compile_shapes(g: rdflib.Graph, ontology: OntologyFacts | None = None) -> Co
     ``ontology`` is what the data graph mixes in (default: the bundled ontology as pySHACL
     mixes it in); the batch form depends on it.
 
-    >>> from mbtkg.validate import _shapes_graph
-    >>> compiled = compile_shapes(_shapes_graph())
+    >>> from mbtkg.violations import shapes_graph
+    >>> compiled = compile_shapes(shapes_graph())
     >>> compiled.fell_back, compiled.batch_blocked
     ((), None)
     """

@@ -28,14 +28,14 @@ from pyshacl import validate as pyshacl_validate
 from .. import vocab
 from ..concepts import ConceptIndex, compact, default_index
 from ..sessions.to_rdf import SessionGraph
-from ..validate import (
+from ..violations import (
     Violation,
-    _ontology_graph,
-    _shapes_graph,
-    _suggest,
-    _text,
-    _violations,
+    declared_suggestion,
+    node_text,
+    ontology_graph,
     quads_to_rdflib,
+    shapes_graph,
+    violations_from_results,
 )
 from .batch_compiler import GRAPH_VAR, GROUP_VAR, MASK_VAR
 from .compiler import Branch, CompiledShapes, compile_shapes
@@ -49,7 +49,7 @@ _NQ = ox.RdfFormat.N_QUADS
 @lru_cache(maxsize=1)
 def default_compiled() -> CompiledShapes:
     """The bundled shapes, compiled once per process."""
-    return compile_shapes(_shapes_graph())
+    return compile_shapes(shapes_graph())
 
 
 def to_rdflib(term: OxTerm) -> rdflib.term.Node:
@@ -223,12 +223,12 @@ class FastValidator:
         _conforms, results, _text_report = pyshacl_validate(
             quads_to_rdflib(graph.quads),
             shacl_graph=self._fallback,
-            ont_graph=_ontology_graph(),
+            ont_graph=ontology_graph(),
             inference="none",
             abort_on_first=False,
             allow_warnings=True,
         )
-        return _violations(results, graph, index)
+        return violations_from_results(results, graph, index)
 
     def _raw(self, graph: SessionGraph) -> Found:
         # A fresh store each time: Oxigraph's in-memory store keeps removed quads around
@@ -260,8 +260,8 @@ class FastValidator:
             component=branch.component,
             shape=branch.shape,
             message=branch.message or f"does not satisfy {branch.component}",
-            value=None if rdf_value is None or value == focus else _text(rdf_value, index),
-            suggestion=_suggest(path, rdf_value, graph),
+            value=None if rdf_value is None or value == focus else node_text(rdf_value, index),
+            suggestion=declared_suggestion(path, rdf_value, graph),
         )
 
 

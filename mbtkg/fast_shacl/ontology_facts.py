@@ -133,9 +133,9 @@ def pyshacl_ontology_quads() -> tuple[ox.Quad, ...]:
 
     if USE_FULL_MIXIN:
         return default_ontology_quads()
-    from ..validate import _ontology_graph
+    from ..violations import ontology_graph
 
-    mixed = inoculate(rdflib.Graph(), _ontology_graph())  # type: ignore[arg-type]
+    mixed = inoculate(rdflib.Graph(), ontology_graph())  # type: ignore[arg-type]
     text = mixed.serialize(format="nt", encoding="utf-8")
     graph = ox.NamedNode(vocab.ONTOLOGY_GRAPH)
     return tuple(

@@ -11,21 +11,18 @@ pickles); files travel as paths and are read in the worker, so reading also runs
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from ..concepts import ConceptIndex, default_index
 from ..errors import InputError, Location
+from ..process_pool import default_jobs, process_pool
 from ..sessions import read_session, session_to_rdf
 from ..sessions.to_rdf import SessionGraph
-from ..validate import ValidationReport, Violation, check_engine, validate_with_pyshacl
 from ..validation_cache import CachedResult, ValidationCache
+from ..violations import ValidationReport, Violation, check_engine, validate_with_pyshacl
 from .engine import FastValidator
 
 T = TypeVar("T")
@@ -37,14 +34,6 @@ _MIN_PER_WORKER = 4
 #: about six 5,000-quad sessions in each store); smaller tasks balance the workers better,
 #: larger ones send fewer messages.
 BATCH_SIZE = 12
-
-
-def default_jobs() -> int:
-    """Worker processes used when none is given: one per CPU this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def _fast_validator() -> FastValidator:
@@ -76,11 +65,6 @@ def _validate_graph_batch(
     return [v for found in validate_batch(graphs, engine, index) for v in found]
 
 
-def _pool(jobs: int) -> Executor:
-    method = "fork" if sys.platform.startswith("linux") else None
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method))
-
-
 def validate_graphs_with(
     graphs: Iterable[SessionGraph],
     *,
@@ -97,7 +81,7 @@ def validate_graphs_with(
         found = [v for batch in batches for v in _validate_graph_batch(batch, engine, index)]
     else:
         batches = _batches(graphs, jobs)
-        with _pool(min(jobs, len(batches))) as pool:
+        with process_pool(min(jobs, len(batches))) as pool:
             results = pool.map(
                 _validate_graph_batch, batches, [engine] * len(batches), [index] * len(batches)
             )
@@ -174,7 +158,7 @@ def validate_paths(
         results = [r for batch in _batches(todo, 1) for r in _validate_files(batch, engine, index)]
     else:
         batches = _batches(todo, jobs)
-        with _pool(min(jobs, len(batches))) as pool:
+        with process_pool(min(jobs, len(batches))) as pool:
             parts = pool.map(
                 _validate_files, batches, [engine] * len(batches), [index] * len(batches)
             )

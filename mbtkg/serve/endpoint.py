@@ -37,7 +37,7 @@ import pyoxigraph as ox
 
 from ..errors import MbtkgError, QueryError
 from ..sparql_guard import check_sparql
-from ..stores.oxigraph import OxigraphStore
+from ..stores.base import ServableStore
 from .http_checks import allowed_hosts, check_host, check_origin, content_length
 from .page import render_page
 from .refused import Answer, Refused
@@ -118,7 +118,7 @@ class Slots:
 class QueryRunner:
     """Runs queries in killable worker processes, and updates (when allowed) in this process."""
 
-    def __init__(self, store: OxigraphStore, options: ServeOptions) -> None:
+    def __init__(self, store: ServableStore, options: ServeOptions) -> None:
         self.store = store
         self.options = options
         self.slots = Slots(options.max_running, options.max_waiting, options.timeout)
@@ -420,7 +420,7 @@ def _answer_busy(request: socket.socket) -> None:
 
 
 def make_server(
-    store: OxigraphStore, *, host: str = "127.0.0.1", port: int = 7878, options: ServeOptions
+    store: ServableStore, *, host: str = "127.0.0.1", port: int = 7878, options: ServeOptions
 ) -> EndpointServer:
     """A ready (not yet serving) HTTP server for the store; call ``serve_forever()`` on it."""
     check_sparql("ASK {}")  # loads the SPARQL parser here, before any worker is forked

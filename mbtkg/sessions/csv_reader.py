@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..concepts import ConceptIndex, default_index
-from ..errors import InputError, LimitExceededError, Location, MbtkgError
+from ..errors import InputError, LimitExceededError, Location, MbtkgError, ReaderProblems
 from ..input_limits import MAX_ROWS, MAX_VALUE_CHARS, check_file_size
 from ..mapping import Code, CodeMapping, resolve_codes
 from .found_values import found
 from .model import ROLES, Annotation, Annotator, Participant, Session, Turn
+from .read_result import ReadResult
 from .speakers import guess_role
 from .yaml_reader import ID_PATTERN
 
@@ -41,21 +42,24 @@ class RowError(InputError):
     def __init__(self, path: str, row: int, column: str | None, message: str) -> None:
         self.location = Location(path, row)
         self.detail = message
+        self.field = column
         where = f"{path} row {row}" + (f", column {column!r}" if column else "")
         MbtkgError.__init__(self, f"{where}: {message}")
 
 
-class CsvProblems(InputError):
+class CsvProblems(ReaderProblems):
     """A spreadsheet import has problems; ``problems`` lists each with its row and column."""
 
     def __init__(self, problems: list[InputError]) -> None:
         self.problems = tuple(problems)
         body = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"{len(problems)} problem(s); nothing was imported:\n{body}")
+        super().__init__(
+            f"{len(problems)} problem(s); nothing was imported:\n{body}", problems=problems
+        )
 
 
 @dataclass(frozen=True)
-class CsvImport:
+class CsvImport(ReadResult):
     """Sessions read from sheets, with the code columns found and what was left out."""
 
     sessions: tuple[Session, ...]

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..concepts import ConceptIndex, default_index
-from ..errors import InputError, Location
+from ..errors import InputError, Location, ReaderProblems
 from ..input_limits import check_file_size
 from ..mapping import Code, CodeMapping, resolve_codes
 from ..safe_xml import parse_xml
 from .model import Annotation, Annotator, Participant, Session, Turn
+from .read_result import ReadResult
 from .speakers import guess_role, slug_id
 from .yaml_reader import ID_PATTERN
 
@@ -30,27 +31,33 @@ from .yaml_reader import ID_PATTERN
 _MILLISECONDS = re.compile(r"\s*[0-9]{1,15}\s*\Z")
 
 
-class EafProblems(InputError):
+class EafProblems(ReaderProblems):
     """An ELAN file has problems; ``problems`` lists each."""
 
     def __init__(self, path: str, problems: list[str]) -> None:
         self.problems = tuple(problems)
         body = "\n".join(f"  {p}" for p in problems)
         super().__init__(
-            f"{len(problems)} problem(s); nothing was imported:\n{body}", Location(path)
+            f"{len(problems)} problem(s); nothing was imported:\n{body}",
+            Location(path),
+            problems=problems,
         )
 
 
 @dataclass(frozen=True)
-class EafImport:
+class EafImport(ReadResult):
     """The session read from an ELAN file, the tiers used and those left out."""
 
-    session: Session
     speaker_tiers: tuple[str, ...]
     code_tiers: tuple[str, ...]
     ignored_tiers: tuple[str, ...]
     unmapped: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
+
+    @property
+    def session(self) -> Session:
+        """The one session an ELAN file holds."""
+        return self.sessions[0]
 
     def describe(self) -> str:
         """A few lines for people."""
@@ -213,7 +220,7 @@ def read_eaf(
     )
     used = {t.get("TIER_ID", "") for t in [*speakers, *chosen]}
     return EafImport(
-        session=session,
+        sessions=(session,),
         speaker_tiers=tuple(t.get("TIER_ID", "") for t in speakers),
         code_tiers=tuple(t.get("TIER_ID", "") for t in chosen),
         ignored_tiers=tuple(

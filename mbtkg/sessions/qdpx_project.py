@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError, Location
+from ..errors import InputError, Location, ReaderProblems
 from ..mapping import Code, normalize_guid
 from ..safe_archive import ArchiveLimits, SafeArchive
 from ..safe_xml import parse_xml
@@ -66,13 +66,17 @@ class Project:
     default_user: str | None
 
 
-class QdpxProblems(InputError):
+class QdpxProblems(ReaderProblems):
     """A REFI-QDA archive has problems; ``problems`` lists each with where it was found."""
 
     def __init__(self, path: str, problems: list[InputError]) -> None:
         self.problems = tuple(problems)
         body = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"{len(problems)} problem(s) in {path}; nothing was imported:\n{body}")
+        super().__init__(
+            f"{len(problems)} problem(s) in {path}; nothing was imported:\n{body}",
+            problems=problems,
+            file=path,
+        )
 
 
 def find_project_member(names: list[str], path: str) -> str:

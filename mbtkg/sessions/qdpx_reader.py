@@ -24,6 +24,7 @@ from ..mapping import Code, CodeMapping, resolve_codes
 from ..safe_archive import ArchiveLimits
 from .model import Annotation, Annotator, Participant, Session, Turn
 from .qdpx_project import Project, QdpxProblems, TextSource, read_project
+from .read_result import ReadResult
 from .speakers import Speaker, guess_role, parse_speakers, slug_id
 from .text_offsets import OffsetMap, decode_source, detect_reading
 from .transcript import compile_pattern, split_turns, turn_at
@@ -42,7 +43,7 @@ class SourceReport:
 
 
 @dataclass(frozen=True)
-class QdpxImport:
+class QdpxImport(ReadResult):
     """The sessions read from a project, with what was detected, left out or renamed."""
 
     path: str

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from ..concepts import ConceptIndex, default_index
-from ..errors import InputError, LimitExceededError, Location, UnknownNameError
+from ..errors import InputError, LimitExceededError, Location, ReaderProblems, UnknownNameError
 from ..input_limits import MAX_DEPTH, MAX_YAML_NODES, check_file_size
 from .found_values import found
 from .model import ROLES, SETTINGS, Annotation, Annotator, Participant, Relation, Session, Turn
@@ -41,14 +41,18 @@ ANNOTATION_KEYS = (
 )
 
 
-class SessionReadError(InputError):
+class SessionReadError(ReaderProblems):
     """A session file has one or more problems; ``problems`` lists each with its line."""
 
     def __init__(self, path: str, problems: list[InputError]) -> None:
         self.problems = problems
         lines = "\n".join(f"  {p}" for p in problems)
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        super().__init__(f"{count} in {path}:\n{lines}" if len(problems) > 1 else str(problems[0]))
+        super().__init__(
+            f"{count} in {path}:\n{lines}" if len(problems) > 1 else str(problems[0]),
+            problems=problems,
+            file=path,
+        )
         self.location = Location(path)  # the file; each problem carries its own line
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from pathlib import Path
+from typing import Protocol, TypeGuard, runtime_checkable
 
 import pyoxigraph as ox
 
@@ -49,11 +50,45 @@ class Rows:
         ]
 
 
+#: SPARQL dialects a store may speak: ``standard`` SPARQL 1.1, or ``virtuoso`` (which gets its
+#: own optimiser pragma and no repeated ``VALUES`` restrictions in subqueries).
+DIALECTS = ("standard", "virtuoso")
+
+#: What a store declares it can do, beyond the common interface; every store class names each.
+CAPABILITIES = ("can_bulk_load", "servable", "recovered", "dialect", "bulk_load")
+
+
+class GraphLoad(Protocol):
+    """A load of many graphs: ``add`` them one by one, then ``commit`` them all or ``abort``."""
+
+    def add(self, graph: str, nquads: bytes) -> None: ...
+    def commit(self, extra: Mapping[str, Sequence[ox.Quad]] | None = None) -> None: ...
+    def abort(self) -> None: ...
+
+
 @runtime_checkable
 class Store(Protocol):
-    """Where session graphs and the ontology live; every write is atomic."""
+    """Where session graphs and the ontology live; every write is atomic.
+
+    Besides reading and writing graphs, a store declares what it can do (see
+    :data:`CAPABILITIES`), so that callers ask it instead of testing its class.
+    """
 
     selector: str
+    #: Whether :meth:`bulk_load` offers a load path of its own; when False, a load collects
+    #: its graphs and writes them with one :meth:`replace_graphs`.
+    can_bulk_load: bool
+    #: Whether ``mbtkg serve`` can serve it: the store lives in this process (embedded
+    #: Oxigraph), so query workers can fork from it; it is then a :class:`ServableStore`.
+    servable: bool
+    #: Graphs of an interrupted load that were dropped when the store was opened.
+    recovered: tuple[str, ...]
+
+    def dialect(self) -> str:
+        """The SPARQL dialect the store speaks: one of :data:`DIALECTS`."""
+
+    def bulk_load(self) -> GraphLoad:
+        """Start a load of many graphs; raises StoreError unless :attr:`can_bulk_load`."""
 
     def replace_graphs(self, graphs: Mapping[str, Sequence[ox.Quad]]) -> None:
         """Replace each named graph by the given quads, all in one atomic operation."""
@@ -75,3 +110,20 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release the store (flush and unlock an on-disk store)."""
+
+
+class ServableStore(Store, Protocol):
+    """A store ``mbtkg serve`` can serve: embedded, with raw queries and updates."""
+
+    path: Path | None
+
+    def query_raw(self, sparql: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Run any query and return pyoxigraph's own result."""
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL update."""
+
+
+def is_servable(store: Store) -> TypeGuard[ServableStore]:
+    """Whether ``mbtkg serve`` can serve the store (it says so with ``servable``)."""
+    return store.servable

@@ -90,6 +90,11 @@ def _converted_rows(result: ox.QuerySolutions, width: int) -> tuple[tuple[Term |
 class OxigraphStore:
     """An Oxigraph store in memory (``path=None``) or in a directory on disk."""
 
+    #: Capabilities (see :data:`mbtkg.stores.base.CAPABILITIES`): journaled bulk loads, and
+    #: embedded in this process, so ``mbtkg serve`` can serve it.
+    can_bulk_load = True
+    servable = True
+
     def __init__(self, path: str | Path | None = None, *, selector: str | None = None) -> None:
         self.path = None if path is None else Path(path)
         self.selector = selector or ("oxigraph:memory" if path is None else f"oxigraph:{path}")
@@ -126,6 +131,10 @@ class OxigraphStore:
     def bulk_load(self) -> BulkGraphLoad:
         """Start a load of many graphs: fast, bounded in memory, undone if it does not finish."""
         return BulkGraphLoad(self)
+
+    def dialect(self) -> str:
+        """Oxigraph speaks standard SPARQL 1.1."""
+        return "standard"
 
     def replace_graphs(self, graphs: Mapping[str, Sequence[ox.Quad]]) -> None:
         """Replace each named graph by the given quads, all in one transaction.

@@ -25,7 +25,7 @@ from urllib.parse import quote, urlencode
 import pyoxigraph as ox
 
 from ..errors import QueryError, StoreError
-from .base import Rows, Term
+from .base import GraphLoad, Rows, Term
 from .http_client import HttpClient, Response
 from .oxigraph import python_value
 from .remote_url import check_endpoint, redact, redact_selector
@@ -44,6 +44,13 @@ VIRTUOSO_PRAGMA = 'DEFINE sql:select-option "order"\n'
 
 class SparqlHttpStore:
     """A store on a SPARQL 1.1 server, reached over HTTP(S)."""
+
+    #: Capabilities (see :data:`mbtkg.stores.base.CAPABILITIES`): a load collects its graphs
+    #: for one ``replace_graphs`` (staged uploads, moved into place by one update); the
+    #: server is already an endpoint, so ``mbtkg serve`` has nothing to serve; nothing to recover.
+    can_bulk_load = False
+    servable = False
+    recovered: tuple[str, ...] = ()
 
     def __init__(self, selector: str, *, settings: RemoteSettings | None = None) -> None:
         if not selector.startswith(("sparql+http://", "sparql+https://")):
@@ -78,6 +85,12 @@ class SparqlHttpStore:
             answer = self._send_query("ASK {}")
             self._dialect = "virtuoso" if "virtuoso" in answer.server.lower() else "standard"
         return self._dialect
+
+    def bulk_load(self) -> GraphLoad:
+        """Not offered by a remote store (``can_bulk_load`` is False): raises StoreError."""
+        raise StoreError(
+            f"{self.selector} has no bulk load; write its graphs with one replace_graphs"
+        )
 
     def _query(self, sparql: str) -> dict[str, Any]:
         """The server's JSON answer to a query, as an object; StoreError if it is not one."""
