@@ -41,10 +41,12 @@ from .concepts import ConceptIndex, default_index
 from .errors import QueryError, UnknownNameError
 from .resources import resource_dir
 from .sessions.yaml_reader import ID_PATTERN
-from .sparql_guard import UnsafeSparqlError, check_sparql
 from .stores.base import Rows, Store
+from .user_sparql import check_located
 
 PARAM_TYPES = ("session", "concept", "participant", "annotator", "integer", "string")
+#: Integer parameters that are windows of turns (a wider window can only add rows).
+WINDOW_NAMES = ("k", "window")
 _QUERY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _HEADER = re.compile(r"^#\s*(title|question|param|example):\s*(.*)$")
 _PARAM = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*\((?P<spec>[^)]*)\)\s*:?\s*(?P<help>.*)$")
@@ -59,6 +61,24 @@ class Parameter:
     required: bool
     default: str | None
     help: str
+    #: The smallest and largest value an integer parameter accepts (None: no bound).
+    minimum: int | None = None
+    maximum: int | None = None
+
+    @property
+    def is_window(self) -> bool:
+        """Whether this is a window of turns (``k``): a wider one can only add rows."""
+        return self.type == "integer" and self.name in WINDOW_NAMES
+
+    def accepted(self) -> str:
+        """The values an integer parameter accepts, in words."""
+        if self.minimum is not None and self.maximum is not None:
+            return f"a whole number from {self.minimum} to {self.maximum}"
+        if self.minimum is not None:
+            return f"a whole number of at least {self.minimum}"
+        if self.maximum is not None:
+            return f"a whole number of at most {self.maximum}"
+        return "a whole number"
 
 
 @dataclass(frozen=True)
@@ -75,11 +95,19 @@ class CompetencyQuery:
 
     def check(self) -> None:
         """Raise UnsafeSparqlError (naming the file) unless the query as written parses and
-        uses neither SERVICE nor LOAD (see :mod:`mbtkg.sparql_guard`)."""
-        try:
-            check_sparql(self.sparql)
-        except UnsafeSparqlError as exc:
-            raise UnsafeSparqlError(f"{self.path}: {exc}") from None
+        uses neither SERVICE nor LOAD (see :mod:`mbtkg.sparql_guard`); a parse failure is said
+        in one sentence with its line and column."""
+        check_located(self.sparql, source=str(self.path))
+
+    def describe(self, values: Mapping[str, str]) -> str:
+        """``query 'NAME' with session=susan-12, k=2`` (defaults included), for messages."""
+        given = {p.name: values.get(p.name, p.default) for p in self.parameters}
+        shown = ", ".join(f"{k}={v}" for k, v in given.items() if v is not None)
+        return f"query {self.name!r}" + (f" with {shown}" if shown else " (no parameters)")
+
+    def window(self) -> Parameter | None:
+        """The query's window-of-turns parameter, if it has one."""
+        return next((p for p in self.parameters if p.is_window), None)
 
     def bind(
         self,
@@ -166,9 +194,14 @@ def _term(p: Parameter, raw: str, index: ConceptIndex, query: str) -> ox.NamedNo
             ) from None
     if p.type == "integer":
         try:
-            return ox.Literal(int(raw))
+            number = int(raw)
         except ValueError:
-            raise bad("a whole number") from None
+            raise bad(p.accepted()) from None
+        if (p.minimum is not None and number < p.minimum) or (
+            p.maximum is not None and number > p.maximum
+        ):
+            raise bad(p.accepted())
+        return ox.Literal(number)
     return ox.Literal(raw)
 
 
@@ -189,7 +222,10 @@ def parse_query_file(path: str | Path) -> CompetencyQuery:
 @lru_cache(maxsize=256)
 def _parse_cached(name: str, _mtime_ns: int, _size: int) -> CompetencyQuery:
     path = Path(name)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise QueryError(f"{path}: the query file is not UTF-8 text") from None
     fields: dict[str, list[str]] = {"title": [], "question": [], "param": [], "example": []}
     for line in text.splitlines():
         if not line.startswith("#"):
@@ -199,8 +235,6 @@ def _parse_cached(name: str, _mtime_ns: int, _size: int) -> CompetencyQuery:
         m = _HEADER.match(line)
         if m:
             fields[m.group(1)].append(m.group(2).strip())
-    if not fields["title"] or not fields["question"]:
-        raise QueryError(f"{path}: the header needs '# title:' and '# question:' lines")
     params: list[Parameter] = []
     for spec_line in fields["param"]:
         m = _PARAM.match(spec_line)
@@ -217,8 +251,29 @@ def _parse_cached(name: str, _mtime_ns: int, _size: int) -> CompetencyQuery:
         default = next(
             (s[len("default ") :].strip() for s in spec if s.startswith("default ")), None
         )
+        bounds = {}
+        for word in ("min", "max"):
+            given = next(
+                (s[len(word) + 1 :].strip() for s in spec if s.startswith(word + " ")), None
+            )
+            if given is not None:
+                try:
+                    bounds[word] = int(given)
+                except ValueError:
+                    raise QueryError(
+                        f"{path}: parameter {m.group('name')!r}: '{word}' takes a whole number, "
+                        f"found {given!r}"
+                    ) from None
         params.append(
-            Parameter(m.group("name"), ptype, "required" in spec, default, m.group("help").strip())
+            Parameter(
+                m.group("name"),
+                ptype,
+                "required" in spec,
+                default,
+                m.group("help").strip(),
+                minimum=bounds.get("min"),
+                maximum=bounds.get("max"),
+            )
         )
         if not _VALUES_LINE(m.group("name")).search(text):
             raise QueryError(
@@ -231,7 +286,7 @@ def _parse_cached(name: str, _mtime_ns: int, _size: int) -> CompetencyQuery:
             example[key] = value
     return CompetencyQuery(
         name=path.stem,
-        title=fields["title"][0],
+        title=fields["title"][0] if fields["title"] else path.stem,
         question=" ".join(fields["question"]),
         parameters=tuple(params),
         example=example,
@@ -290,3 +345,88 @@ def run_query(
     query = get_query(name_or_path)
     text = query.bind(params or {}, index=index, repeats=repeats_restrictions(store))
     return store.select(text)
+
+
+#: What each id-typed parameter names, and the IRI prefix of its ids.
+_ID_KINDS = {
+    "session": ("session", f"{vocab.DATA}session/"),
+    "participant": ("participant", f"{vocab.DATA}person/"),
+    "annotator": ("annotator", f"{vocab.DATA}annotator/"),
+}
+
+
+def check_ids(store: Store, query: CompetencyQuery, values: Mapping[str, str]) -> None:
+    """Raise UnknownNameError when an id given for a session, participant or annotator parameter
+    names nothing in the store, with the closest known ids (as ``mbtkg analyze`` does)."""
+    from urllib.parse import unquote
+
+    for p in query.parameters:
+        raw = values.get(p.name)
+        if raw is None or p.type not in _ID_KINDS or not ID_PATTERN.match(raw):
+            continue
+        kind, prefix = _ID_KINDS[p.type]
+        if p.type == "session":
+            if vocab.session_iri(raw) in store.graph_names():
+                continue
+            known = sorted(
+                sid for g in store.graph_names() if (sid := vocab.session_id_from_graph(g))
+            )
+        else:
+            iri = prefix + raw
+            if store.ask(f"ASK {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}"):
+                continue
+            rows = store.select(
+                f"SELECT DISTINCT ?x WHERE {{ GRAPH ?g {{ ?x ?p ?o }} "
+                f'FILTER (STRSTARTS(STR(?x), "{prefix}")) }}'
+            )
+            known = sorted(
+                unquote(str(r[0].value)[len(prefix) :])
+                for r in rows.rows
+                if r[0] is not None and "/" not in str(r[0].value)[len(prefix) :]
+            )
+        if not known:
+            raise QueryError(
+                f"query {query.name!r}: the store holds no {kind}s, so {p.name}={raw} cannot "
+                "match; load session files first (mbtkg load FILE ...)"
+            )
+        hits = ConceptIndex.suggest(raw, known)
+        hint = f"; did you mean {hits[0]!r}?" if hits else ""
+        raise UnknownNameError(
+            f"query {query.name!r}, parameter {p.name!r}: no {kind} {raw!r} in the store{hint} "
+            f"(known {kind}s: {', '.join(known)})",
+            suggestions=tuple(hits),
+        )
+
+
+def nearest_window(
+    store: Store,
+    query: CompetencyQuery,
+    values: Mapping[str, str],
+    *,
+    index: ConceptIndex | None = None,
+) -> int | None:
+    """For a windowed query that answered nothing: the smallest window (``k``) that would
+    answer, up to the parameter's maximum, or None when no window would.
+
+    A wider window only adds rows, so a binary search finds it in a few runs."""
+    window = query.window()
+    if window is None:
+        return None
+    given = values.get(window.name, window.default)
+    low = int(given) if given is not None else (window.minimum or 1)
+    high = window.maximum if window.maximum is not None else 10_000
+    repeats = repeats_restrictions(store)
+
+    def answers(k: int) -> bool:
+        text = query.bind({**values, window.name: str(k)}, index=index, repeats=repeats)
+        return len(store.select(text)) > 0
+
+    if low >= high or not answers(high):
+        return None
+    while high - low > 1:  # answers(high) holds, answers(low) does not
+        middle = (low + high) // 2
+        if answers(middle):
+            high = middle
+        else:
+            low = middle
+    return high

@@ -121,7 +121,7 @@ def test_query_list_names_every_query_and_its_parameters(runner: CliRunner) -> N
         assert q.name in result.output
         assert q.question in result.output
     assert "--param concept=… (concept, required)" in result.output
-    assert "--param k=… (integer, default 3)" in result.output
+    assert "--param k=… (integer, default 3, a whole number from 1 to 10000)" in result.output
 
 
 def test_query_json_matches_the_golden(runner: CliRunner, susan_store: str) -> None:
@@ -209,7 +209,7 @@ def test_query_a_file_from_disk(runner: CliRunner, tmp_path: Path, susan_store: 
         (["query", "we-ness", "-p", "sesion=susan-12"], "did you mean 'session'?"),
         (["query", "we-ness", "-p", "session=x> } ; DROP ALL #"], "must be a session id"),
         (["query", "we-ness", "-p", "session"], "--param takes NAME=VALUE, found 'session'"),
-        (["query"], "give a query NAME or FILE, or --list"),
+        (["query"], "give a query NAME or FILE, --sparql TEXT, or --list"),
         (["query", "we-ness", "--format", "xml"], "Invalid value for '--format'"),
     ],
 )

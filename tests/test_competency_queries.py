@@ -319,7 +319,6 @@ def test_service_as_a_word_in_a_string_or_comment_is_allowed(
 @pytest.mark.parametrize(
     ("header", "fragment"),
     [
-        ("# question: no title\n", "needs '# title:' and '# question:'"),
         (
             "# title: T\n# question: Q\n# param: when (date): a date\n",
             "unknown type 'date'",
@@ -329,6 +328,7 @@ def test_service_as_a_word_in_a_string_or_comment_is_allowed(
             "has no line 'VALUES ?other { UNDEF }'",
         ),
         ("# title: T\n# question: Q\n# param: broken\n", "cannot read parameter line 'broken'"),
+        ("# param: k (integer, min one): a window\n", "'min' takes a whole number, found 'one'"),
     ],
 )
 def test_a_query_file_with_a_bad_header_is_refused(
@@ -339,6 +339,12 @@ def test_a_query_file_with_a_bad_header_is_refused(
         parse_query_file(path)
     assert fragment in str(info.value)
     assert str(path) in str(info.value)
+
+
+def test_a_header_is_optional_metadata(tmp_path: Path) -> None:
+    path = _write_query(tmp_path, "SELECT * WHERE { VALUES ?text { UNDEF } }\n", "")
+    query = parse_query_file(path)
+    assert (query.title, query.question, query.parameters) == ("echo", "", ())
 
 
 def test_every_bundled_query_has_a_complete_header() -> None:

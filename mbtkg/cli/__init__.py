@@ -68,14 +68,35 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+#: The commands that may create a store; every other command only reads one, and an
+#: ``oxigraph:DIR`` naming no store is an error for it (exit 2), not a new, empty store.
+CREATING_COMMANDS = frozenset({"load", "import", "demo"})
+
+
+def _check_store(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Refuse a disk store that does not exist unless the command creates stores."""
+    from ..stores import disk_path, resolve_selector
+    from ..stores.disk_location import require_existing_store
+
+    top = ctx
+    while top.parent is not None and top.parent.parent is not None:
+        top = top.parent
+    directory = disk_path(value)
+    if directory is not None and top.info_name not in CREATING_COMMANDS:
+        require_existing_store(directory, resolve_selector(value))
+    return value
+
+
 store_option = click.option(
     "--store",
     "store",
     default=None,
+    callback=_check_store,
     metavar="SELECTOR",
     help="Where the graph lives: oxigraph:memory (default), oxigraph:DIR, or "
     "sparql+http(s)://HOST/PATH (server settings from MBTKG_SPARQL_* variables; see "
-    "docs/stores.md). Also read from the MBTKG_STORE environment variable.",
+    "docs/stores.md). Also read from the MBTKG_STORE environment variable. Only load, import "
+    "and demo create a store; other commands refuse a folder that holds none.",
 )
 
 

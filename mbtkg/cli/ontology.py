@@ -65,20 +65,80 @@ def check(location: str | None, no_reasoner: bool, fmt: str) -> None:
         sys.exit(EXIT_FAILED)
 
 
+def _print_concept_list(family: str | None, fmt: str) -> None:
+    """The codable concepts (label, id, family), optionally of one family."""
+    from ..analysis import FAMILY_NAMES
+    from ..annotate.catalog import codable_concepts
+    from ..concepts import ConceptIndex
+    from ..errors import UnknownNameError
+    from ..stores.base import Rows, Term
+    from .render import render
+
+    if family is not None and family not in FAMILY_NAMES:
+        hits = ConceptIndex.suggest(family, FAMILY_NAMES, n=1)
+        hint = f"; did you mean {hits[0]!r}?" if hits else ""
+        raise UnknownNameError(
+            f"unknown concept family {family!r}{hint} (families: {', '.join(FAMILY_NAMES)})",
+            suggestions=tuple(hits),
+        )
+    chosen = sorted(
+        (c for c in codable_concepts() if family is None or c.family == family),
+        key=lambda c: (FAMILY_NAMES.index(c.family), c.label.lower()),
+    )
+    rows = Rows(
+        ("label", "id", "family"),
+        tuple((Term(c.label), Term(c.curie.split(":", 1)[-1]), Term(c.family)) for c in chosen),
+    )
+    click.echo(render(rows, "json" if fmt == "json" else "table"))
+
+
 @click.command()
-@click.argument("name")
+@click.argument("name", required=False)
+@click.option(
+    "--list",
+    "list_",
+    is_flag=True,
+    help="List the codable concepts (label, id, family) instead of one card.",
+)
+@click.option(
+    "--family",
+    default=None,
+    metavar="NAME",
+    help="With --list: only this family (prementalizing, mentalizing, intervention, stance, "
+    "rupture, repair, trust, we-ness, other).",
+)
 @ontology_option
 @store_option
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @handle_errors
-def concept(name: str, location: str | None, store: str | None, fmt: str) -> None:
-    """Print the concept card of NAME (a label, synonym, local name or CURIE).
+def concept(
+    name: str | None,
+    list_: bool,
+    family: str | None,
+    location: str | None,
+    store: str | None,
+    fmt: str,
+) -> None:
+    """Print the concept card of NAME (a label, synonym, local name or CURIE), or --list the
+    codable concepts.
 
     Where the concept is used is looked up in the bundled example sessions, or in the
-    sessions of --store when one is given.
+    sessions of --store when one is given. A session file's `concept:` takes a concept's label
+    or its id.
     """
+    if list_:
+        if name is not None:
+            raise click.UsageError("give a concept NAME or --list, not both")
+        if location is not None:
+            raise click.UsageError("--list lists the bundled ontology's concepts; drop --ontology")
+        _print_concept_list(family, fmt)
+        return
+    if family is not None:
+        raise click.UsageError("--family goes with --list")
+    if name is None:
+        raise click.UsageError("give a concept NAME, or --list")
     target = open_store(store) if store else example_usage_store()
     try:
         card = concept_card(name, ontology=location, usage_store=target)

@@ -68,8 +68,13 @@ def serve(
     Updates (with --allow-update) are accepted only as a POST with Content-Type
     application/sparql-update and the header 'Authorization: Bearer TOKEN', where TOKEN is
     printed at start (or taken from MBTKG_SERVE_TOKEN).
+
+    Without --allow-update an on-disk store is opened read-only: other commands can read it
+    while it is served, and the server answers from the store as it was when it started.
     """
-    target = open_store(store)
+    # read-only unless updates are allowed: a disk store is then opened without its lock, so
+    # `mbtkg query` and the other commands can read it while it is served
+    target = open_store(store, read_only=not allow_update)
     if not is_servable(target):
         target.close()
         raise StoreError(

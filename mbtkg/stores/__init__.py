@@ -12,6 +12,7 @@ import os
 
 from ..errors import StoreError
 from .base import Cell, Rows, Store, Term
+from .disk_location import require_existing_store
 from .oxigraph import OxigraphStore
 from .remote_url import redact_selector
 from .settings import RemoteSettings
@@ -27,8 +28,30 @@ SCHEMES = {
 }
 
 
-def open_store(selector: str | None = None, *, settings: RemoteSettings | None = None) -> Store:
+def resolve_selector(selector: str | None = None) -> str:
+    """The selector in force: the one given, else ``MBTKG_STORE``, else ``oxigraph:memory``."""
+    return selector or os.environ.get(ENV_VAR) or DEFAULT_SELECTOR
+
+
+def disk_path(selector: str | None = None) -> str | None:
+    """The directory an ``oxigraph:DIR`` selector names, or None for any other store."""
+    scheme, _, rest = resolve_selector(selector).partition(":")
+    return rest if scheme == "oxigraph" and rest and rest != "memory" else None
+
+
+def open_store(
+    selector: str | None = None,
+    *,
+    settings: RemoteSettings | None = None,
+    create: bool = True,
+    read_only: bool = False,
+) -> Store:
     """Open the store a selector names.
+
+    With ``create=False`` an ``oxigraph:DIR`` whose folder holds no store is an error (naming
+    the closest existing folder) instead of a new, empty store. With ``read_only=True`` an
+    ``oxigraph:DIR`` store is opened without its lock (other processes may open it too) and
+    refuses writes; other stores ignore it.
 
     ``settings`` configure a remote server (endpoints, credentials); by default they are read
     from the ``MBTKG_SPARQL_*`` environment variables. Raises StoreError for an unknown scheme
@@ -37,10 +60,15 @@ def open_store(selector: str | None = None, *, settings: RemoteSettings | None =
     >>> open_store("oxigraph:memory").selector
     'oxigraph:memory'
     """
-    chosen = selector or os.environ.get(ENV_VAR) or DEFAULT_SELECTOR
+    chosen = resolve_selector(selector)
     scheme, _, rest = chosen.partition(":")
+    directory = disk_path(chosen)
+    if directory is not None and not create:
+        require_existing_store(directory, chosen)
     if scheme == "oxigraph" and rest:
-        return OxigraphStore(None if rest == "memory" else rest, selector=chosen)
+        return OxigraphStore(
+            None if rest == "memory" else rest, selector=chosen, read_only=read_only
+        )
     if chosen.startswith(("sparql+http://", "sparql+https://")) and len(chosen) > 15:
         return SparqlHttpStore(chosen, settings=settings)
     known = "; ".join(f"{k} ({v})" for k, v in SCHEMES.items())

@@ -108,6 +108,9 @@ class Store(Protocol):
     def ask(self, sparql: str) -> bool:
         """Run an ASK query."""
 
+    def construct(self, sparql: str) -> list[ox.Triple]:
+        """Run a CONSTRUCT or DESCRIBE query and return its triples."""
+
     def close(self) -> None:
         """Release the store (flush and unlock an on-disk store)."""
 

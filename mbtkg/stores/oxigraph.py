@@ -21,7 +21,7 @@ import pyoxigraph as ox
 from ..errors import QueryError, StoreError
 from ..sparql_guard import check_sparql
 from .base import Rows, Term
-from .oxigraph_bulk import COMMIT_GRAPH, BulkGraphLoad, is_disk_full, recover
+from .oxigraph_bulk import COMMIT_GRAPH, BulkGraphLoad, is_disk_full, journal_path, recover
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _INTEGER_TYPES = {
@@ -95,11 +95,28 @@ class OxigraphStore:
     can_bulk_load = True
     servable = True
 
-    def __init__(self, path: str | Path | None = None, *, selector: str | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        selector: str | None = None,
+        read_only: bool = False,
+    ) -> None:
         self.path = None if path is None else Path(path)
         self.selector = selector or ("oxigraph:memory" if path is None else f"oxigraph:{path}")
+        #: Opened read-only (a disk store): takes no lock, so other processes may open the store
+        #: too; it sees the store as it was when opened, and every write is refused.
+        self.read_only = read_only and self.path is not None
+        if self.read_only and self.path is not None and journal_path(self.path).exists():
+            # an interrupted load must be undone or finished first, which needs a writer
+            OxigraphStore(self.path, selector=self.selector).close()
         try:
-            self._store = ox.Store() if self.path is None else ox.Store(str(self.path))
+            if self.path is None:
+                self._store = ox.Store()
+            elif self.read_only:
+                self._store = ox.Store.read_only(str(self.path))
+            else:
+                self._store = ox.Store(str(self.path))
         except OSError as exc:
             if "lock" in str(exc).lower():
                 raise StoreError(
@@ -112,7 +129,7 @@ class OxigraphStore:
         self.recovered: tuple[str, ...] = ()
         #: True when opening the store finished an interrupted load that had committed.
         self.finished_load = False
-        if self.path is not None:
+        if self.path is not None and not self.read_only:
             try:
                 recovery = recover(self._store, self.path)
             except OSError as exc:
@@ -128,8 +145,16 @@ class OxigraphStore:
         """The underlying ``pyoxigraph.Store`` (for bulk writes; queries should use ``select``)."""
         return self._store
 
+    def refuse_if_read_only(self) -> None:
+        """Raise StoreError when this store was opened read-only."""
+        if self.read_only:
+            raise StoreError(
+                f"{self.selector} was opened read-only; nothing was changed: open it for writing"
+            )
+
     def bulk_load(self) -> BulkGraphLoad:
         """Start a load of many graphs: fast, bounded in memory, undone if it does not finish."""
+        self.refuse_if_read_only()
         return BulkGraphLoad(self)
 
     def dialect(self) -> str:
@@ -144,6 +169,7 @@ class OxigraphStore:
         exists yet, the quads are added with one transactional ``extend``; otherwise one SPARQL
         Update drops and inserts them all.
         """
+        self.refuse_if_read_only()
         changed = self.changed_graphs(graphs)
         if not changed:
             return
@@ -189,6 +215,7 @@ class OxigraphStore:
         return all(q in self._store for q in quads)
 
     def drop_graph(self, graph: str) -> bool:
+        self.refuse_if_read_only()
         node = ox.NamedNode(graph)
         existed = self._store.contains_named_graph(node)
         if existed:
@@ -229,6 +256,19 @@ class OxigraphStore:
             raise QueryError("expected an ASK query")
         return bool(result)
 
+    def construct(self, sparql: str) -> list[ox.Triple]:
+        """Run a CONSTRUCT or DESCRIBE query (text built or checked by mbtkg) and return its
+        triples."""
+        try:
+            result = self._store.query(sparql)
+            if not isinstance(result, ox.QueryTriples):
+                raise QueryError("expected a CONSTRUCT or DESCRIBE query")
+            return list(result)
+        except SyntaxError as exc:
+            raise QueryError(f"the query does not parse: {exc}") from None
+        except OSError as exc:
+            raise QueryError(f"the query failed: {exc}") from None
+
     def query_raw(self, sparql: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         """Run any SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) and return Oxigraph's answer.
 
@@ -247,6 +287,7 @@ class OxigraphStore:
         """Run a user's SPARQL Update request as one transaction, checked on a parse first:
         SERVICE and LOAD are refused (:func:`mbtkg.sparql_guard.check_sparql`)."""
         check_sparql(sparql, update=True)
+        self.refuse_if_read_only()
         try:
             self._store.update(sparql)
         except SyntaxError as exc:
@@ -257,7 +298,7 @@ class OxigraphStore:
             self._store.flush()
 
     def close(self) -> None:
-        if self.path is not None:
+        if self.path is not None and not self.read_only:
             # On a full disk the flush fails; every write was committed to the store's log
             # already (bulk writes as files of their own), and the next open replays the log.
             with contextlib.suppress(OSError):

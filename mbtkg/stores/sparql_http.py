@@ -127,9 +127,9 @@ class SparqlHttpStore:
             f"results ({found}); is the --store URL its query endpoint?"
         )
 
-    def _send_query(self, sparql: str) -> Response:
+    def _send_query(self, sparql: str, accept: str = _RESULTS_JSON) -> Response:
         encoded = urlencode({"query": sparql})
-        headers = {"Accept": _RESULTS_JSON}
+        headers = {"Accept": accept}
         if len(encoded) < _GET_LIMIT:
             sep = "&" if "?" in self._query_url else "?"
             answer = self._http.send(
@@ -171,6 +171,20 @@ class SparqlHttpStore:
         if not isinstance(data["boolean"], bool):
             raise self._unexpected("'boolean' is not true or false")
         return data["boolean"]
+
+    def construct(self, sparql: str) -> list[ox.Triple]:
+        """Run a CONSTRUCT or DESCRIBE query; the server answers in N-Triples."""
+        prefix = VIRTUOSO_PRAGMA if self.dialect() == "virtuoso" else ""
+        answer = self._send_query(prefix + sparql, accept="application/n-triples")
+        try:
+            return [
+                ox.Triple(q.subject, q.predicate, q.object)
+                for q in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)
+            ]
+        except SyntaxError:
+            raise self._unexpected(
+                f"{answer.content_type or 'no media type'} instead of N-Triples"
+            ) from None
 
     # -- graphs --------------------------------------------------------------------------------
 
