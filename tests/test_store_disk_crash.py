@@ -232,10 +232,10 @@ ZYGOTE = textwrap.dedent(
     from mbtkg.stores.oxigraph import OxigraphStore
 
     files = json.loads(sys.argv[1])
-    checked = list(load_workers.iter_checked(files, engine="fast", jobs=1))
+    checked = list(load_workers.iter_checked(files, engine="fast", jobs=1, infer=True))
 
-    def replay(paths, *, engine, jobs=None, index=None):
-        assert [str(p) for p in paths] == files
+    def replay(paths, *, engine, jobs=None, index=None, infer=False):
+        assert [str(p) for p in paths] == files and infer
         yield from checked
 
     load_workers.iter_checked = replay
