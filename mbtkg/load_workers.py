@@ -20,8 +20,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .compiled_tbox import compiled_tbox
 from .concepts import ConceptIndex
 from .errors import InputError, Location
+from .fast_inference import infer_graph
 from .fast_shacl.parallel import prepare_workers, use_workers, validate_batch
 from .process_pool import default_jobs, process_pool
 from .sessions import read_session, session_to_rdf
@@ -45,6 +47,8 @@ class CheckedSession:
     triples: int
     nquads: bytes
     violations: tuple[Violation, ...]
+    #: The session's inferred graph as N-Quads (empty when not asked for, or not valid).
+    inferred: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -80,14 +84,17 @@ def _collector_paused() -> Iterator[None]:
 
 
 def check_files(
-    paths: Sequence[str], engine: str, index: ConceptIndex | None = None
+    paths: Sequence[str], engine: str, index: ConceptIndex | None = None, infer: bool = False
 ) -> CheckedChunk:
-    """Read, convert and validate files; what a worker does with one chunk."""
+    """Read, convert and validate files, and with ``infer`` reason over each valid session
+    (its inferred graph, :mod:`mbtkg.fast_inference`); what a worker does with one chunk."""
     with _collector_paused():
-        return _check_files(paths, engine, index)
+        return _check_files(paths, engine, index, infer)
 
 
-def _check_files(paths: Sequence[str], engine: str, index: ConceptIndex | None) -> CheckedChunk:
+def _check_files(
+    paths: Sequence[str], engine: str, index: ConceptIndex | None, infer: bool
+) -> CheckedChunk:
     graphs = []
     errors: list[tuple[int, str, Location | None]] = []
     order: list[int] = []
@@ -107,6 +114,9 @@ def _check_files(paths: Sequence[str], engine: str, index: ConceptIndex | None) 
             triples=len(g),
             nquads=g.nquads,
             violations=tuple(violations),
+            inferred=infer_graph(g.session_id, g.triples, g.nquads)
+            if infer and not violations
+            else b"",
         )
         for g, violations in zip(graphs, found, strict=True)
     )
@@ -119,8 +129,10 @@ def iter_checked(
     engine: str,
     jobs: int | None = None,
     index: ConceptIndex | None = None,
+    infer: bool = False,
 ) -> Iterator[tuple[Sequence[str], CheckedChunk]]:
-    """(files, outcome) per chunk, in file order, checked in ``jobs`` worker processes.
+    """(files, outcome) per chunk, in file order, checked in ``jobs`` worker processes (and
+    with ``infer``, each valid session's inferred graph computed there too).
 
     Small inputs (fewer than ``2 * MIN_FILES_PER_WORKER`` files, or less than
     :data:`~mbtkg.fast_shacl.parallel.SMALL_INPUT_BYTES` of them), or ``jobs=1``, are checked in
@@ -130,11 +142,13 @@ def iter_checked(
     """
     sources = [str(p) for p in paths]
     jobs = max(1, jobs or default_jobs())
+    if infer:
+        compiled_tbox()  # the ontology's closure, once, before the workers fork
     if not use_workers(sources, jobs, MIN_FILES_PER_WORKER * 2):
         size = MAX_CHUNK
         for start in range(0, len(sources), size):
             chunk = sources[start : start + size]
-            yield chunk, check_files(chunk, engine, index)
+            yield chunk, check_files(chunk, engine, index, infer)
         return
     size = max(1, min(MAX_CHUNK, len(sources) // (jobs * 4)))
     chunks = [sources[start : start + size] for start in range(0, len(sources), size)]
@@ -145,7 +159,7 @@ def iter_checked(
     with process_pool(jobs) as pool:
         pending: deque[tuple[Sequence[str], Future[CheckedChunk]]] = deque()
         for chunk in chunks:
-            pending.append((chunk, pool.submit(check_files, chunk, engine, index)))
+            pending.append((chunk, pool.submit(check_files, chunk, engine, index, infer)))
             if len(pending) >= window:
                 done, future = pending.popleft()
                 yield done, future.result()

@@ -17,6 +17,7 @@ import pyoxigraph as ox
 from . import vocab
 from .concepts import ConceptIndex, default_index, default_ontology_quads
 from .errors import InputError, Location, StoreError, UnknownNameError, ValidationFailed
+from .fast_inference import infer_graph
 from .sessions import Session, SessionGraph, read_session, session_to_rdf
 from .stores.base import GraphLoad, Store
 from .validate import ValidationReport, Violation, validate_graphs
@@ -30,11 +31,17 @@ class LoadSummary:
     triples: int
     skipped: tuple[str, ...]
     seconds: float
+    #: Triples written to the sessions' inferred graphs (0 when the load did not infer).
+    inferred: int = 0
     #: One line per skipped file: where (file and line) and why, for ``--skip-invalid``.
     reasons: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        text = f"loaded {len(self.sessions)} session(s), {self.triples} triples, in {self.seconds:.2f} s"
+        more = f" (+{self.inferred} inferred)" if self.inferred else ""
+        text = (
+            f"loaded {len(self.sessions)} session(s), {self.triples} triples{more}, "
+            f"in {self.seconds:.2f} s"
+        )
         if self.skipped:
             text += f"; skipped {len(self.skipped)} file(s): {', '.join(self.skipped)}"
         return text
@@ -139,6 +146,7 @@ def prepare(
     index: ConceptIndex | None = None,
     progress: Progress | None = None,
     engine: str = DEFAULT_ENGINE,
+    infer: bool = True,
 ) -> PreparedLoad:
     """Read and validate session files; nothing is written yet (see ``write`` and ``load``).
 
@@ -156,6 +164,7 @@ def prepare(
         progress=report,
         started=started,
         engine=engine,
+        infer=infer,
     )
 
 
@@ -165,6 +174,7 @@ def prepare_sessions(
     index: ConceptIndex | None = None,
     progress: Progress | None = None,
     engine: str = DEFAULT_ENGINE,
+    infer: bool = True,
 ) -> PreparedLoad:
     """Validate sessions already read into the model (by an importer); nothing is written yet.
 
@@ -175,7 +185,13 @@ def prepare_sessions(
     if not graphs:
         raise InputError("no sessions to load")
     return prepare_graphs(
-        graphs, [], index=index, progress=progress, started=started, engine=engine
+        graphs,
+        [],
+        index=index,
+        progress=progress,
+        started=started,
+        engine=engine,
+        infer=infer,
     )
 
 
@@ -188,6 +204,7 @@ def prepare_graphs(
     progress: Progress | None = None,
     started: float | None = None,
     engine: str = DEFAULT_ENGINE,
+    infer: bool = True,
 ) -> PreparedLoad:
     """Validate session graphs and assemble the one write that loads them with the ontology.
 
@@ -213,6 +230,11 @@ def prepare_graphs(
     batch: dict[str, Sequence[ox.Quad]] = {vocab.ONTOLOGY_GRAPH: ontology_graph_quads()}
     for g in keep:
         batch[g.graph] = g.quads
+    for g in keep:
+        extra = infer_graph(g.session_id, g.triples, g.nquads) if infer else b""
+        batch[vocab.inferred_graph_iri(g.session_id)] = list(
+            ox.parse(extra, format=ox.RdfFormat.N_QUADS)
+        )
     return PreparedLoad(
         graphs=batch,
         sessions=tuple(g.session_id for g in keep),
@@ -270,6 +292,7 @@ def load(
     progress: Progress | None = None,
     engine: str = DEFAULT_ENGINE,
     jobs: int | None = None,
+    infer: bool = True,
 ) -> LoadSummary:
     """Validate session files and write them, with the ontology, to a store, all or nothing.
 
@@ -283,7 +306,9 @@ def load(
     again leaves the store as it was. On an on-disk Oxigraph store, a process killed at any
     moment of the load leaves the store, once opened again, exactly as it was before the load
     or exactly as the load left it (see :mod:`mbtkg.stores.oxigraph_bulk`); a full disk ends
-    the load with a StoreError that says so.
+    the load with a StoreError that says so. With ``infer`` (the default), each session's
+    OWL 2 RL entailments are written to its inferred graph (:mod:`mbtkg.inference`) in the same
+    load; without it, an inferred graph left by an earlier load of the session is emptied.
     """
     from .load_workers import iter_checked
 
@@ -296,13 +321,16 @@ def load(
     seen: dict[str, str] = {}  # session id -> the conforming file that has it
     kept: list[str] = []
     triples = 0
+    inferred = 0
     checked = 0
     read = 0
     target = _graph_load(store)
     try:
         report("check", 0, len(sources))
-        for chunk, outcome in iter_checked(sources, engine=engine, jobs=jobs, index=index):
+        checked_chunks = iter_checked(sources, engine=engine, jobs=jobs, index=index, infer=infer)
+        for chunk, outcome in checked_chunks:
             chunk_errors = iter(outcome.input_errors())
+            ready = []
             for slot in outcome.order:
                 if slot < 0:
                     errors.append(next(chunk_errors))
@@ -327,9 +355,16 @@ def load(
                 seen[session.session_id] = session.source
                 if duplicates or ((errors or violations) and not skip_invalid):
                     continue  # this load will fail: write nothing more
-                target.add(session.graph, session.nquads)
+                ready.append(session)
                 kept.append(session.session_id)
                 triples += session.triples
+            # the workers reasoned over each session; its inferred graph goes into the same
+            # journal and commit as the session, and an empty one (--no-infer) replaces what
+            # an earlier load inferred
+            for session in ready:
+                target.add(session.graph, session.nquads)
+                target.add(vocab.inferred_graph_iri(session.session_id), session.inferred)
+                inferred += session.inferred.count(b"\n")
             checked += len(chunk)
             report("check", checked, len(sources))
         if duplicates or (errors and not skip_invalid):
@@ -355,6 +390,7 @@ def load(
         triples=triples,
         skipped=skipped,
         seconds=time.perf_counter() - started,
+        inferred=inferred,
         reasons=_skip_reasons(errors, violations),
     )
 
@@ -460,5 +496,7 @@ def drop_session(store: Store, session_id: str) -> None:
             f"sessions there: {listing}",
             suggestions=tuple(hits),
         )
+    # the inferred graph first: a drop cut short leaves the session as a --no-infer load would
+    store.drop_graph(vocab.inferred_graph_iri(session_id))
     if not store.drop_graph(vocab.session_iri(session_id)):
         raise StoreError(f"session {session_id!r} vanished from {store.selector} while dropping it")

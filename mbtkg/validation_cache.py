@@ -50,7 +50,8 @@ def default_cache_dir() -> Path:
 
 @lru_cache(maxsize=1)
 def shape_messages() -> frozenset[str]:
-    """Every ``sh:message`` the shapes declare: the only message texts an entry may hold.
+    """Every ``sh:message`` the shapes declare (with the generated ones): the only message
+    texts an entry may hold.
 
     Read with Oxigraph's parser, so remembering a result does not need rdflib.
     """
@@ -58,8 +59,12 @@ def shape_messages() -> frozenset[str]:
 
     message = ox.NamedNode(vocab.SH + "message")
     found = {_NO_MESSAGE}
-    for path in shape_files():
-        for triple in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+    from .generated_shapes import generated_shapes_turtle
+
+    sources = [ox.parse(path=str(path), format=ox.RdfFormat.TURTLE) for path in shape_files()]
+    sources.append(ox.parse(generated_shapes_turtle(), format=ox.RdfFormat.TURTLE))
+    for triples in sources:
+        for triple in triples:
             if triple.predicate == message and isinstance(triple.object, ox.Literal):
                 found.add(triple.object.value)
     return frozenset(found)

@@ -85,12 +85,16 @@ class ValidationReport:
 
 @lru_cache(maxsize=1)
 def shapes_graph() -> rdflib.Graph:
-    """The bundled SHACL shapes, parsed once per process."""
+    """The bundled SHACL shapes, parsed once per process, with the checks generated from the
+    ontology's domain, range and functional axioms (:mod:`mbtkg.axiom_checks`)."""
     import rdflib
+
+    from .axiom_checks import axiom_shapes
 
     g = rdflib.Graph()
     for path in shape_files():
         g.parse(str(path), format="turtle")
+    g += axiom_shapes()
     return g
 
 

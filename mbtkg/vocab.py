@@ -74,6 +74,15 @@ def session_iri(session_id: str) -> str:
     return f"{DATA}session/{_segment(session_id)}"
 
 
+def inferred_graph_iri(session_id: str) -> str:
+    """The named graph that holds what the OWL 2 RL reasoner inferred about one session.
+
+    >>> inferred_graph_iri("susan-12")
+    'https://w3id.org/mbtkg/data/session/susan-12/inferred'
+    """
+    return f"{session_iri(session_id)}/inferred"
+
+
 def turn_iri(session_id: str, turn_id: int) -> str:
     """The IRI of a turn of a session.
 

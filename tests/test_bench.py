@@ -54,6 +54,27 @@ def test_load_figures(result: dict[str, Any]) -> None:
     assert load["peak_memory_mb"]["load"] > 10 and load["peak_memory_mb"]["raw_bulk_load"] > 10
 
 
+def test_inference_figures(result: dict[str, Any]) -> None:
+    load = result["load"]
+    assert load["load_infer_s"] > 0
+    assert result["ratios"]["infer_vs_no_infer"] == pytest.approx(
+        load["load_infer_s"] / load["load_s"], rel=1e-2
+    )
+    # two generated sessions of 12 turns: every turn, role and occurrence gets its BFO and
+    # superclass types, so the inferred graphs hold well over one quad per turn
+    assert load["inferred_quads"] > 2 * 12
+    assert result["ratios"]["inferred_quads"] == load["inferred_quads"]
+    # the target, said as a flag that follows the measured ratio
+    ratio = result["ratios"]["infer_vs_no_infer"]
+    assert result["met"]["inference"] is (ratio <= result["targets"]["infer_ratio_max"] == 1.5)
+    # processor time of each load (process and workers), and its ratio
+    cpu = load["cpu_s"]
+    assert cpu["load"] > 0 and cpu["load_infer"] > 0 and cpu["raw_bulk_load"] > 0
+    assert result["ratios"]["infer_vs_no_infer_cpu"] == pytest.approx(
+        cpu["load_infer"] / cpu["load"], rel=1e-2
+    )
+
+
 def test_only_the_load_on_disk(tmp_path: Path) -> None:
     args = ["bench", "--sessions", "3", "--repeat", "1", "--turns", "12", "--disk"]
     args += ["--only", "load", "--workdir", str(tmp_path), "--json"]
@@ -64,7 +85,7 @@ def test_only_the_load_on_disk(tmp_path: Path) -> None:
     assert data["validation"] is None and data["queries"] is None
     assert data["load"]["store"] == "disk" and data["load"]["same_quads"] is True
     assert "validate_fast_s" not in data["load"]  # no session was kept in memory
-    assert set(data["met"]) == {"load", "disk_memory"}
+    assert set(data["met"]) == {"load", "inference", "disk_memory"}
     assert data["met"]["disk_memory"] is (data["ratios"]["load_peak_memory_gb"] < 4.0)
     assert list(tmp_path.iterdir()) == []
 

@@ -141,7 +141,8 @@ def _killed_load(directory: Path, corpus: list[Path]) -> Counter[tuple[object, .
     )
     assert done.returncode == -9, done.stderr
     graphs_when_killed = int(done.stdout.strip())
-    assert graphs_when_killed == 2 + len(corpus)  # ontology, the old session, the new ones
+    # ontology, the old session and its inferred graph, the new sessions
+    assert graphs_when_killed == 3 + len(corpus)
     assert (directory / oxigraph_bulk.JOURNAL).exists()
     return before
 

@@ -41,7 +41,11 @@ def _value(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
 
 
 def _ordered(violations: tuple[Violation, ...] | list[Violation]) -> list[Violation]:
-    return sorted(violations, key=lambda v: (v.source, v.key, v.value or ""))
+    # a node shape's violation has no path: sort it as "" (None and str do not compare)
+    return sorted(
+        violations,
+        key=lambda v: (v.source, v.focus, v.path or "", v.component, v.shape, v.value or ""),
+    )
 
 
 def _assert_same(graphs: list[SessionGraph]) -> tuple[Violation, ...]:

@@ -175,8 +175,9 @@ BAD_INPUTS = {
         ":17: duplicate annotation id 'x2' (first given on line 15)",
     ),
     "relation to a missing annotation": (
-        lambda tmp: FIXTURES / "invalid" / "mbtsh-Repairs-target.yaml",
-        ":15: annotation 'a2': 'repairs' must name an annotation of a rupture in this session "
+        lambda tmp: FIXTURES / "invalid" / "mbtsh-Axiom-repairs-range.yaml",
+        ":15: annotation 'a2': 'repairs' must name an annotation of a rupture in this session; "
+        "repairs links a repair to a rupture (ontology: repairs has range rupture) "
         "(found annotation 'a3')",
     ),
 }

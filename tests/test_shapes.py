@@ -19,6 +19,7 @@ import pytest
 import rdflib
 
 from mbtkg import vocab
+from mbtkg.axiom_checks import axiom_shapes
 from mbtkg.resources import example_sessions, shape_files
 from mbtkg.sessions import SessionGraph, read_session, session_to_rdf
 from mbtkg.validate import ValidationReport, validate_graphs
@@ -120,6 +121,12 @@ QUAD_CASES: dict[str, tuple[str, str, Callable[[SessionGraph], SessionGraph], Ex
         {("mbtsh:Turn-turnIndex", 12)},
     ),
     "mbtsh:Turn-nextTurn": (
+        "the writer links each turn to the turn listed after it",
+        "two-annotators.yaml",
+        lambda g: _with(g, vocab.turn_iri(_SID, 3), vocab.MBT + "nextTurn", ox.NamedNode(_S)),
+        {("mbtsh:Turn-nextTurn", 12)},
+    ),
+    "mbtsh:Axiom-nextTurn-functional": (
         "the writer links each turn to the one listed after it, once",
         "two-annotators.yaml",
         lambda g: _with(
@@ -128,7 +135,18 @@ QUAD_CASES: dict[str, tuple[str, str, Callable[[SessionGraph], SessionGraph], Ex
             vocab.MBT + "nextTurn",
             ox.NamedNode(vocab.turn_iri(_SID, 3)),
         ),
-        {("mbtsh:Turn-nextTurn", 10)},
+        {("mbtsh:Axiom-nextTurn-functional", 10)},
+    ),
+    "mbtsh:Axiom-selectedTurn-functional": (
+        "the writer gives each turn selector one turn (located at its annotation's line)",
+        "two-annotators.yaml",
+        lambda g: _with(
+            g,
+            vocab.target_iri(_SID, "x1") + "/range/start",
+            vocab.MBT + "selectedTurn",
+            ox.NamedNode(vocab.turn_iri(_SID, 3)),
+        ),
+        {("mbtsh:Axiom-selectedTurn-functional", 14)},
     ),
     "mbtsh:Annotation-suggestion": (
         "the writer gives an accepted suggestion one activity, typed prov:Activity",
@@ -208,6 +226,7 @@ def declared_shapes() -> set[str]:
     g = rdflib.Graph()
     for path in shape_files():
         g.parse(str(path), format="turtle")
+    g += axiom_shapes()  # generated from the ontology's axioms (mbtkg/axiom_checks.py)
     names: set[rdflib.URIRef] = set()
     for kind in (_SH.PropertyShape, _SH.SPARQLConstraint):
         names.update(s for s in g.subjects(rdflib.RDF.type, kind) if isinstance(s, rdflib.URIRef))
@@ -339,11 +358,12 @@ def test_undeclared_speaker_message_names_the_closest_participant() -> None:
 
 
 def test_missing_relation_target_message_names_the_annotation() -> None:
-    path = FIXTURES / "invalid" / "mbtsh-Repairs-target.yaml"
+    path = FIXTURES / "invalid" / "mbtsh-Axiom-repairs-range.yaml"
     (violation,) = validate_graphs([graph_of(path)]).violations
     assert str(violation) == (
         f"{path}:15: annotation 'a2': 'repairs' must name an annotation of a rupture in this "
-        "session (found annotation 'a3')"
+        "session; repairs links a repair to a rupture (ontology: repairs has range rupture) "
+        "(found annotation 'a3')"
     )
 
 

@@ -297,7 +297,12 @@ def test_only_mbtkg_graphs_are_listed(loaded: tuple[str, Store]) -> None:
     _, store = loaded
     names = store.graph_names()
     assert vocab.ONTOLOGY_GRAPH in names
-    assert all(n == vocab.ONTOLOGY_GRAPH or vocab.session_id_from_graph(n) for n in names)
+    sessions = {vocab.session_id_from_graph(n) for n in names} - {None}
+    inferred = {vocab.inferred_graph_iri(str(s)) for s in sessions}
+    assert all(
+        n == vocab.ONTOLOGY_GRAPH or vocab.session_id_from_graph(n) or n in inferred for n in names
+    )
+    assert inferred <= set(names)  # each session has its inferred graph
     assert not any(n.startswith(STAGING_PREFIX) for n in names)
 
 

@@ -232,10 +232,10 @@ ZYGOTE = textwrap.dedent(
     from mbtkg.stores.oxigraph import OxigraphStore
 
     files = json.loads(sys.argv[1])
-    checked = list(load_workers.iter_checked(files, engine="fast", jobs=1))
+    checked = list(load_workers.iter_checked(files, engine="fast", jobs=1, infer=True))
 
-    def replay(paths, *, engine, jobs=None, index=None):
-        assert [str(p) for p in paths] == files
+    def replay(paths, *, engine, jobs=None, index=None, infer=False):
+        assert [str(p) for p in paths] == files and infer
         yield from checked
 
     load_workers.iter_checked = replay
@@ -403,9 +403,14 @@ def test_the_load_replaces_some_sessions_and_adds_others(bench: KillBench) -> No
         "journal removed",
         "finished",
     ]
-    assert new_pieces == 2 * (16 - REPLACED)
+    # each new session adds two graphs (the session's and its inferred graph), each written as
+    # a piece of its own: "journal" then "bulk write"
+    assert new_pieces == 2 * 2 * (16 - REPLACED)
     graphs = {graph_of(q) for q in bench.after}
-    sessions = {g for g in graphs if "/session/" in g}
+    sessions = {g for g in graphs if "/session/" in g and not g.endswith("/inferred>")}
+    assert {g for g in graphs if g.endswith("/inferred>")} == {
+        g.removesuffix(">") + "/inferred>" for g in sessions
+    }
     assert len(sessions) == 16 + 1
     replaced = [g for g in sessions if any(graph_of(q) == g for q in bench.before)]
     replaced.remove(f"<{vocab.session_iri('valid-one-turn')}>")

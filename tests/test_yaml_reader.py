@@ -459,7 +459,7 @@ SHACL_CASES: dict[str, tuple[str, str, int, str]] = {
             "annotator: A-1}\n  - {id: a2, concept: repair, turns: 2, annotator: A-1, "
             "relations: {repairs: a9}}",
         ),
-        "mbtsh:Repairs-target",
+        "mbtsh:Axiom-repairs-range",
         12,
         "(found annotation 'a9')",
     ),

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from ..sessions import read_session, session_to_rdf
 from ..sessions.to_rdf import SessionGraph
 from ..stores.oxigraph import OxigraphStore
 from ..validate import validate_graphs, violation_keys
-from .process_memory import run_measured
+from .process_memory import Measured, run_measured
 from .timing import median_time, peak_rss_mb
 
 
@@ -81,22 +82,46 @@ def _child(*args: str) -> list[str]:
     return [sys.executable, "-m", "mbtkg.bench.child", *args]
 
 
-def _timed_loads(args: Callable[[str], list[str]], *, repeat: int, disk: bool, workdir: Path,
-                 prefix: str) -> tuple[float, int, float, str]:  # fmt: skip
-    """Median seconds, quads stored, peak process-tree memory (MB) and how it was measured."""
-    seconds: list[float] = []
-    quads, peak, method = 0, 0.0, ""
+@dataclass(frozen=True)
+class _Timed:
+    """Medians of one kind of load over its runs."""
+
+    seconds: float
+    cpu_seconds: float
+    quads: int
+    peak_mb: float
+    method: str
+
+
+def _interleaved_loads(
+    kinds: dict[str, tuple[Callable[[str], list[str]], str]],
+    *,
+    repeat: int,
+    disk: bool,
+    workdir: Path,
+) -> dict[str, _Timed]:
+    """Run each kind of load (its command for a store, its store prefix) ``repeat`` times,
+    one run of each kind in turn, so that a change in the machine's load (it is shared)
+    falls on every kind alike; medians per kind, peak process-tree memory over its runs."""
+    runs: dict[str, list[Measured]] = {name: [] for name in kinds}
     for _ in range(max(1, repeat)):
-        store = _fresh_store(disk, workdir, prefix)
-        try:
-            measured = run_measured(args(store))
-        finally:
-            if store != "memory":
-                shutil.rmtree(store, ignore_errors=True)
-        seconds.append(float(measured.output["seconds"]))
-        quads = int(measured.output["quads"])
-        peak, method = max(peak, measured.peak_tree_mb), measured.method
-    return statistics.median(seconds), quads, peak, method
+        for name, (args, prefix) in kinds.items():
+            store = _fresh_store(disk, workdir, prefix)
+            try:
+                runs[name].append(run_measured(args(store)))
+            finally:
+                if store != "memory":
+                    shutil.rmtree(store, ignore_errors=True)
+    return {
+        name: _Timed(
+            seconds=statistics.median(float(m.output["seconds"]) for m in measured),
+            cpu_seconds=statistics.median(float(m.output["cpu_seconds"]) for m in measured),
+            quads=int(measured[-1].output["quads"]),
+            peak_mb=max(m.peak_tree_mb for m in measured),
+            method=measured[-1].method,
+        )
+        for name, measured in runs.items()
+    }
 
 
 def measure_load(
@@ -128,20 +153,51 @@ def measure_load(
         return out, graphs, nquads, first
     listing = workdir / "files.txt"
     listing.write_text("".join(f"{p}\n" for p in paths), encoding="utf-8")
-    raw_s, raw_quads, raw_peak, method = _timed_loads(
-        lambda store: _child("raw", store, str(nquads)),
-        repeat=repeat, disk=disk, workdir=workdir, prefix="raw-store-",
-    )  # fmt: skip
-    load_s, load_quads, load_peak, _ = _timed_loads(
-        lambda store: _child("mbtkg", store, str(listing), str(jobs)),
-        repeat=repeat, disk=disk, workdir=workdir, prefix="mbtkg-store-",
-    )  # fmt: skip
+    runs = _interleaved_loads(
+        {
+            "raw": (lambda store: _child("raw", store, str(nquads)), "raw-store-"),
+            "load": (
+                lambda store: _child("mbtkg", store, str(listing), str(jobs), "no-infer"),
+                "mbtkg-store-",
+            ),
+            "infer": (
+                lambda store: _child("mbtkg", store, str(listing), str(jobs), "infer"),
+                "mbtkg-infer-store-",
+            ),
+        },
+        repeat=repeat,
+        disk=disk,
+        workdir=workdir,
+    )
+    raw, plain, inferring = runs["raw"], runs["load"], runs["infer"]
+    raw_s, raw_quads, raw_peak, method = raw.seconds, raw.quads, raw.peak_mb, raw.method
+    load_s, load_quads, load_peak = plain.seconds, plain.quads, plain.peak_mb
+    infer_s, infer_quads, infer_peak = inferring.seconds, inferring.quads, inferring.peak_mb
     out["raw_bulk_load_s"] = round(raw_s, 4)
+    # load_s is the load without inferred graphs: the same quads as the raw bulk load
     out["load_s"] = round(load_s, 4)
     out["ratio_load_vs_raw"] = _ratio(load_s, raw_s)
     out["stored_quads"] = raw_quads
     out["same_quads"] = raw_quads == load_quads
-    out["peak_memory_mb"] = {"load": load_peak, "raw_bulk_load": raw_peak, "measured": method}
+    # the load with each session's OWL 2 RL inferred graph (docs/reasoning.md)
+    out["load_infer_s"] = round(infer_s, 4)
+    out["ratio_infer_vs_no_infer"] = _ratio(infer_s, load_s)
+    out["ratio_infer_vs_raw"] = _ratio(infer_s, raw_s)
+    out["inferred_quads"] = infer_quads - load_quads
+    # processor time of each load's process tree: what inference costs, less at the mercy
+    # of other jobs on a shared machine than the wall time the target is stated in
+    out["cpu_s"] = {
+        "raw_bulk_load": round(raw.cpu_seconds, 4),
+        "load": round(plain.cpu_seconds, 4),
+        "load_infer": round(inferring.cpu_seconds, 4),
+    }
+    out["cpu_ratio_infer_vs_no_infer"] = _ratio(inferring.cpu_seconds, plain.cpu_seconds)
+    out["peak_memory_mb"] = {
+        "load": load_peak,
+        "load_infer": infer_peak,
+        "raw_bulk_load": raw_peak,
+        "measured": method,
+    }
     if keep_graphs:
         out["validate_fast_s"], _ = median_time(
             lambda: validate_graphs(graphs, engine="fast", jobs=jobs), repeat

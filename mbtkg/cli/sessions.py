@@ -147,9 +147,19 @@ def _write_report(path: Path, text: str) -> None:
     default=None,
     help="Worker processes that read and validate files (default: one per CPU).",
 )
+@click.option(
+    "--no-infer",
+    is_flag=True,
+    help="Skip the OWL 2 RL inferred graphs (docs/reasoning.md); queries of asserted data work.",
+)
 @handle_errors
 def load_command(
-    paths: tuple[str, ...], store: str | None, skip_invalid: bool, engine: str, jobs: int | None
+    paths: tuple[str, ...],
+    store: str | None,
+    skip_invalid: bool,
+    engine: str,
+    jobs: int | None,
+    no_infer: bool,
 ) -> None:
     """Validate session files and load them into a store, all or nothing.
 
@@ -175,6 +185,7 @@ def load_command(
                 engine=engine,
                 progress=progress,
                 jobs=jobs,
+                infer=not no_infer,
             )
     except LoadInputError as exc:
         click.echo(f"error: nothing was loaded:\n{exc}", err=True)

@@ -59,7 +59,8 @@ _RULES_CODE = tuple(
     f"fast_shacl/{name}.py"
     for name in ("batch_compiler", "compiled", "compiler", "ontology_facts", "shapes",
                  "sparql_scope")
-) + ("concepts.py", "validate.py", "violations.py", "vocab.py")  # fmt: skip
+) + ("concepts.py", "validate.py", "violations.py", "vocab.py", "axiom_checks.py",
+     "generated_shapes.py")  # fmt: skip
 
 
 def compiled_rules(
@@ -69,34 +70,39 @@ def compiled_rules(
 
     Read from the cache of derived rules (:mod:`mbtkg.derived_cache`, or ``directory``) when
     the shape files, the ontology, the compiler's code and the libraries it uses are unchanged;
-    else compiled and stored there. ``shapes`` defaults to the bundled shape files.
+    else compiled and stored there. ``shapes`` defaults to the bundled shape files, with the
+    checks generated from the ontology's axioms (:mod:`mbtkg.generated_shapes`).
     """
     from ..derived_cache import fingerprint, load_or_build
 
     files = list(shapes) if shapes is not None else shape_files()
+    generated = shapes is None
     key = fingerprint(
         [*files, *ontology_files()],
         code=_RULES_CODE,
         libraries=("pyoxigraph", "rdflib", "pyshacl"),
     )
     return load_or_build(
-        "compiled-shapes",
+        "compiled-shapes" if generated else "compiled-given-shapes",
         key,
-        lambda: _build_rules(files),
+        lambda: _build_rules(files, generated=generated),
         CompiledRules,
         allowed=(CompiledShapes, Branch, SparqlCheck, BatchPlan),
         directory=directory,
     )
 
 
-def _build_rules(files: Sequence[Path]) -> CompiledRules:
+def _build_rules(files: Sequence[Path], *, generated: bool) -> CompiledRules:
     import rdflib
 
+    from ..generated_shapes import generated_shapes_turtle
     from .compiler import compile_shapes
 
     graph = rdflib.Graph()
     for path in files:
         graph.parse(str(path), format="turtle")
+    if generated:
+        graph.parse(data=generated_shapes_turtle(), format="turtle")
     compiled = compile_shapes(graph)
     facts = b""
     if compiled.batch is not None:

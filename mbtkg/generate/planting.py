@@ -59,7 +59,7 @@ ERROR_KINDS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
     "quote-mismatch": ("annotation", (("mbtsh:Annotation-quote", "sh:SPARQLConstraintComponent"),)),
     "repair-of-non-rupture": (
         "annotation",
-        (("mbtsh:Repairs-target", "sh:ClassConstraintComponent"),),
+        (("mbtsh:Axiom-repairs-range", "sh:ClassConstraintComponent"),),
     ),
     "no-patient": (
         "session",

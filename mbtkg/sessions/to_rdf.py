@@ -33,6 +33,7 @@ class SessionGraph:
         "_nquads",
         "_own_graph",
         "_quads",
+        "_triples",
         "declared",
         "graph",
         "lines",
@@ -52,6 +53,7 @@ class SessionGraph:
         nquads: bytes | None = None,
         count: int | None = None,
         own_graph: bool = False,
+        triples: list[tuple[str, str, str]] | None = None,
     ) -> None:
         if (quads is None) == (nquads is None):
             raise ValueError("give the quads either as quads or as nquads")
@@ -60,6 +62,8 @@ class SessionGraph:
         self.source = source
         self._quads = None if quads is None else tuple(quads)
         self._nquads = nquads
+        #: The writer's triples as N-Triples term strings, kept in memory only (never pickled).
+        self._triples = triples
         #: The number of quads, when the writer of ``nquads`` counted them.
         self._count = count
         #: Whether the writer guarantees every quad is in ``graph`` (see ``in_own_graph``).
@@ -81,6 +85,16 @@ class SessionGraph:
         if self._nquads is None:
             self._nquads = ox.serialize(self.quads, format=ox.RdfFormat.N_QUADS) or b""
         return self._nquads
+
+    @property
+    def triples(self) -> list[tuple[str, str, str]]:
+        """The triples (graph left out) as N-Triples term strings, ``("<s>", "<p>", "<o>")``:
+        what inference reads, without parsing when the session writer made the graph."""
+        if self._triples is None:
+            from ..nquads_text import split_nquads
+
+            self._triples = split_nquads(self.nquads)
+        return self._triples
 
     def with_quads(self, quads: Sequence[ox.Quad]) -> SessionGraph:
         """The same session with other quads (same lines and declared ids)."""
@@ -122,6 +136,7 @@ class SessionGraph:
         self.graph = str(state["graph"])
         self.source = str(state["source"])
         self._quads = None
+        self._triples = None
         self._nquads = state["nquads"]  # type: ignore[assignment]
         self._count = state.get("count")  # type: ignore[assignment]
         self._own_graph = bool(state.get("own_graph", False))
@@ -188,11 +203,9 @@ def session_to_rdf(session: Session) -> SessionGraph:
     sid = session.id
     graph_iri = vocab.session_iri(sid)
     g = _iri(graph_iri)
-    out: list[str] = []
+    out: list[tuple[str, str, str]] = []
     lines: dict[str, int] = {}
-
-    def add(s: str, p: str, o: str) -> None:
-        out.append(f"{s} {p} {o} {g} .\n")
+    add = out.append
 
     def node(value: str, line: int | None) -> str:
         if line is not None:
@@ -200,54 +213,54 @@ def session_to_rdf(session: Session) -> SessionGraph:
         return _iri(value)
 
     s = node(graph_iri, session.line)
-    add(s, _A, _m("Session"))
-    add(s, _m("sessionId"), _escape(sid))
+    add((s, _A, _m("Session")))
+    add((s, _m("sessionId"), _escape(sid)))
     if session.date is not None:
-        add(s, f"<{vocab.DCTERMS}date>", f'"{session.date.isoformat()}"{_DATE}')
+        add((s, f"<{vocab.DCTERMS}date>", f'"{session.date.isoformat()}"{_DATE}'))
     if session.number is not None:
-        add(s, _m("sessionNumber"), _int(session.number))
+        add((s, _m("sessionNumber"), _int(session.number)))
     if session.setting is not None:
-        add(s, _m("setting"), _m(SETTINGS[session.setting]))
-    add(s, f"<{vocab.DCTERMS}source>", _escape(recorded_source(session.source)))
+        add((s, _m("setting"), _m(SETTINGS[session.setting])))
+    add((s, f"<{vocab.DCTERMS}source>", _escape(recorded_source(session.source))))
 
     roles: dict[str, str] = {}
     for p in session.participants:
         role = node(vocab.role_iri(sid, p.id), p.line)
         person = node(vocab.person_iri(p.id), p.line)
         roles[p.id] = role
-        add(s, _m("hasRole"), role)
-        add(role, _A, _m(ROLES[p.role]) if p.role else _m("ParticipantRole"))
-        add(role, _m("roleOf"), person)
-        add(role, _m("roleIn"), s)
-        add(person, _A, _m("Person"))
-        add(person, _m("pseudonym"), _escape(p.id))
+        add((s, _m("hasRole"), role))
+        add((role, _A, _m(ROLES[p.role]) if p.role else _m("ParticipantRole")))
+        add((role, _m("roleOf"), person))
+        add((role, _m("roleIn"), s))
+        add((person, _A, _m("Person")))
+        add((person, _m("pseudonym"), _escape(p.id)))
 
     for a in session.annotators:
         agent = node(vocab.annotator_iri(a.id), a.line)
-        add(s, _m("hasAnnotator"), agent)
-        add(agent, _A, _m("Annotator"))
-        add(agent, _m("pseudonym"), _escape(a.id))
+        add((s, _m("hasAnnotator"), agent))
+        add((agent, _A, _m("Annotator")))
+        add((agent, _m("pseudonym"), _escape(a.id)))
 
     turn_base = vocab.turn_iri(sid, 0)[:-1]  # every turn IRI is this plus the turn id
     previous: str | None = None
     for t in session.turns:
         turn = node(f"{turn_base}{t.id}", t.line)
-        add(s, _m("hasTurn"), turn)
-        add(turn, _A, _m("Turn"))
-        add(turn, _m("inSession"), s)
-        add(turn, _m("turnIndex"), _int(t.id))
+        add((s, _m("hasTurn"), turn))
+        add((turn, _A, _m("Turn")))
+        add((turn, _m("inSession"), s))
+        add((turn, _m("turnIndex"), _int(t.id)))
         if t.speaker is not None:
-            add(turn, _m("speaker"), _iri(vocab.person_iri(t.speaker)))
+            add((turn, _m("speaker"), _iri(vocab.person_iri(t.speaker))))
             if t.speaker in roles:
-                add(turn, _m("speakerRole"), roles[t.speaker])
+                add((turn, _m("speakerRole"), roles[t.speaker]))
         if t.text is not None:
-            add(turn, _m("text"), _escape(t.text))
+            add((turn, _m("text"), _escape(t.text)))
         if t.start_time is not None:
-            add(turn, _m("startTime"), f'"{_decimal(t.start_time)}"{_DECIMAL}')
+            add((turn, _m("startTime"), f'"{_decimal(t.start_time)}"{_DECIMAL}'))
         if t.end_time is not None:
-            add(turn, _m("endTime"), f'"{_decimal(t.end_time)}"{_DECIMAL}')
+            add((turn, _m("endTime"), f'"{_decimal(t.end_time)}"{_DECIMAL}'))
         if previous is not None:
-            add(previous, _m("nextTurn"), turn)
+            add((previous, _m("nextTurn"), turn))
         previous = turn
 
     turn_ids = sorted({t.id for t in session.turns})
@@ -256,77 +269,78 @@ def session_to_rdf(session: Session) -> SessionGraph:
         occ = node(vocab.occurrence_iri(sid, an.id), an.line)
         target_iri = vocab.target_iri(sid, an.id)
         target = node(target_iri, an.line)
-        add(ann, _A, _oa("Annotation"))
-        add(ann, _oa("motivatedBy"), _oa("classifying"))
-        add(ann, _m("annotationId"), _escape(an.id))
-        add(ann, _oa("hasBody"), occ)
-        add(ann, _oa("hasTarget"), target)
+        add((ann, _A, _oa("Annotation")))
+        add((ann, _oa("motivatedBy"), _oa("classifying")))
+        add((ann, _m("annotationId"), _escape(an.id)))
+        add((ann, _oa("hasBody"), occ))
+        add((ann, _oa("hasTarget"), target))
         if an.annotator is not None:
             agent = _iri(vocab.annotator_iri(an.annotator))
-            add(ann, f"<{vocab.DCTERMS}creator>", agent)
-            add(ann, f"<{vocab.PROV}wasAttributedTo>", agent)
+            add((ann, f"<{vocab.DCTERMS}creator>", agent))
+            add((ann, f"<{vocab.PROV}wasAttributedTo>", agent))
             # The same annotator on the occurrence: "codes of one annotator" without the hop.
-            add(occ, _m("codedBy"), agent)
+            add((occ, _m("codedBy"), agent))
         if an.confidence is not None:
-            add(ann, _m("confidence"), f'"{_decimal(an.confidence)}"{_DECIMAL}')
+            add((ann, _m("confidence"), f'"{_decimal(an.confidence)}"{_DECIMAL}'))
         if an.note is not None:
-            add(ann, f"<{vocab.RDFS}comment>", _escape(an.note))
+            add((ann, f"<{vocab.RDFS}comment>", _escape(an.note)))
         if an.suggested is not None:
             # Accepted from a suggestion: the annotation was generated by a suggesting activity
             # of a software agent; the coder who accepted it stays its creator (above).
             activity = _iri(f"{vocab.annotation_iri(sid, an.id)}/suggestion")
             program = _iri(vocab.suggester_iri(an.suggested))
-            add(ann, f"<{vocab.PROV}wasGeneratedBy>", activity)
-            add(activity, _A, f"<{vocab.PROV}Activity>")
-            add(activity, f"<{vocab.PROV}wasAssociatedWith>", program)
-            add(program, _A, f"<{vocab.PROV}SoftwareAgent>")
-            add(program, f"<{vocab.RDFS}label>", _escape(an.suggested))
+            add((ann, f"<{vocab.PROV}wasGeneratedBy>", activity))
+            add((activity, _A, f"<{vocab.PROV}Activity>"))
+            add((activity, f"<{vocab.PROV}wasAssociatedWith>", program))
+            add((program, _A, f"<{vocab.PROV}SoftwareAgent>"))
+            add((program, f"<{vocab.RDFS}label>", _escape(an.suggested)))
         # The body: an occurrence of the concept, placed on the turns it spans.
         if an.concept_iri is not None:
-            add(occ, _A, _iri(an.concept_iri))
-        add(occ, _m("inSession"), s)
+            add((occ, _A, _iri(an.concept_iri)))
+        add((occ, _m("inSession"), s))
         if an.start is not None and an.end is not None:
-            add(occ, _m("startTurn"), _iri(f"{turn_base}{an.start}"))
-            add(occ, _m("endTurn"), _iri(f"{turn_base}{an.end}"))
-            add(occ, _m("startIndex"), _int(an.start))
-            add(occ, _m("endIndex"), _int(an.end))
+            add((occ, _m("startTurn"), _iri(f"{turn_base}{an.start}")))
+            add((occ, _m("endTurn"), _iri(f"{turn_base}{an.end}")))
+            add((occ, _m("startIndex"), _int(an.start)))
+            add((occ, _m("endIndex"), _int(an.end)))
             # Every turn of the span, so "codes on this turn" is an equality join.
             for turn_id in turn_ids[
                 bisect_left(turn_ids, an.start) : bisect_right(turn_ids, an.end)
             ]:
-                add(occ, _m("coversTurn"), _iri(f"{turn_base}{turn_id}"))
+                add((occ, _m("coversTurn"), _iri(f"{turn_base}{turn_id}")))
         for rel in an.relations:
-            add(occ, _iri(rel.property_iri), _iri(vocab.occurrence_iri(sid, rel.target)))
+            add((occ, _iri(rel.property_iri), _iri(vocab.occurrence_iri(sid, rel.target))))
         # The target: the session, narrowed to the span of turns and, optionally, a quote.
-        add(target, _A, _oa("SpecificResource"))
-        add(target, _oa("hasSource"), s)
+        add((target, _A, _oa("SpecificResource")))
+        add((target, _oa("hasSource"), s))
         if an.start is not None and an.end is not None:
             rng = f"{target_iri}/range"
-            add(target, _oa("hasSelector"), _iri(rng))
-            add(_iri(rng), _A, _oa("RangeSelector"))
+            add((target, _oa("hasSelector"), _iri(rng)))
+            add((_iri(rng), _A, _oa("RangeSelector")))
             for which, turn_id in (("Start", an.start), ("End", an.end)):
-                sel = _iri(f"{rng}/{which.lower()}")
-                add(_iri(rng), _oa(f"has{which}Selector"), sel)
-                add(sel, _A, _m("TurnSelector"))
-                add(sel, _m("selectedTurn"), _iri(f"{turn_base}{turn_id}"))
+                sel = node(f"{rng}/{which.lower()}", an.line)  # located at its annotation
+                add((_iri(rng), _oa(f"has{which}Selector"), sel))
+                add((sel, _A, _m("TurnSelector")))
+                add((sel, _m("selectedTurn"), _iri(f"{turn_base}{turn_id}")))
         if an.quote is not None:
             q = _iri(f"{target_iri}/quote")
-            add(target, _oa("hasSelector"), q)
-            add(q, _A, _oa("TextQuoteSelector"))
-            add(q, _oa("exact"), _escape(an.quote))
+            add((target, _oa("hasSelector"), q))
+            add((q, _A, _oa("TextQuoteSelector")))
+            add((q, _oa("exact"), _escape(an.quote)))
         if an.text_start is not None and an.text_end is not None:
             pos = _iri(f"{target_iri}/position")
-            add(target, _oa("hasSelector"), pos)
-            add(pos, _A, _oa("TextPositionSelector"))
-            add(pos, _oa("start"), _int(an.text_start))
-            add(pos, _oa("end"), _int(an.text_end))
+            add((target, _oa("hasSelector"), pos))
+            add((pos, _A, _oa("TextPositionSelector")))
+            add((pos, _oa("start"), _int(an.text_start)))
+            add((pos, _oa("end"), _int(an.text_end)))
 
     return SessionGraph(
         session_id=sid,
         graph=graph_iri,
         source=session.source,
-        nquads="".join(out).encode("utf-8"),
+        nquads="".join([f"{s} {p} {o} {g} .\n" for s, p, o in out]).encode("utf-8"),
         count=len(out),
+        triples=out,
         own_graph=True,
         lines=lines,
         declared={
