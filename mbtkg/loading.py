@@ -51,10 +51,13 @@ class LoadSummary:
 
         >>> LoadSummary(("s-1",), 120, ("bad.yaml",), 0.5).describe("oxigraph:memory")
         'loaded 1 session(s) (120 triples) into oxigraph:memory in 0.50 s; skipped 1 file(s)'
+        >>> LoadSummary(("s-1",), 120, (), 0.5, inferred=80).describe("oxigraph:./kg")
+        'loaded 1 session(s) (120 triples, +80 inferred) into oxigraph:./kg in 0.50 s'
         """
+        more = f", +{self.inferred} inferred" if self.inferred else ""
         text = (
-            f"loaded {len(self.sessions)} session(s) ({self.triples} triples) into {selector} "
-            f"in {self.seconds:.2f} s"
+            f"loaded {len(self.sessions)} session(s) ({self.triples} triples{more}) into "
+            f"{selector} in {self.seconds:.2f} s"
         )
         return text + (f"; skipped {len(self.skipped)} file(s)" if self.skipped else "")
 

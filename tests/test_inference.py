@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -158,3 +159,23 @@ def test_a_fact_about_a_shared_person_in_one_session_does_not_reach_another() ->
     )
     assert typed in in_a  # the axiom works within a session
     assert not [q for q in in_b if q.object == n(flagged)]  # and does not leak to another
+
+
+def test_the_cli_load_line_names_the_inferred_triples(tmp_path: Path) -> None:
+    """`mbtkg load` says how many triples the inferred graphs hold; with --no-infer it says
+    nothing of them (the line lost the figure once when the summary was reworded)."""
+    from click.testing import CliRunner
+
+    from mbtkg.cli import main
+
+    susan = next(p for p in example_sessions() if p.stem == "susan-12")
+    store = f"oxigraph:{tmp_path / 'kg'}"
+    result = CliRunner().invoke(main, ["load", str(susan), "--store", store])
+    assert result.exit_code == 0, result.output
+    found = re.search(r"\((\d+) triples, \+(\d+) inferred\) into ", result.stdout)
+    assert found and int(found.group(2)) > 0, result.stdout
+    plain = CliRunner().invoke(
+        main, ["load", str(susan), "--no-infer", "--store", f"oxigraph:{tmp_path / 'kg2'}"]
+    )
+    assert plain.exit_code == 0, plain.output
+    assert "inferred" not in plain.stdout
