@@ -25,6 +25,8 @@ _SUBCLASS = vocab.RDFS + "subClassOf"
 _SUBPROPERTY = vocab.RDFS + "subPropertyOf"
 _CLASS = vocab.OWL + "Class"
 _DEPRECATED = vocab.OWL + "deprecated"
+_IN_SUBSET = vocab.IN_SUBSET
+_INFERRED = vocab.INFERRED_SUBSET
 
 
 def load_ontology_quads(files: Iterable[Path] | None = None) -> list[ox.Quad]:
@@ -53,6 +55,8 @@ class ConceptIndex:
     relations: dict[str, str]  # lower-case relation name -> property IRI
     relation_labels: dict[str, str]  # property IRI -> local name as written in the format
     deprecated: frozenset[str]
+    #: Classes reasoning assigns from other codes (``mbt:inferred_subset``): not coded by hand.
+    inferred: frozenset[str] = frozenset()
 
     @classmethod
     def from_quads(cls, quads: Iterable[ox.Quad]) -> ConceptIndex:
@@ -63,6 +67,7 @@ class ConceptIndex:
         parents: dict[str, set[str]] = {}
         subprops: dict[str, set[str]] = {}
         deprecated: set[str] = set()
+        inferred: set[str] = set()
         for q in quads:
             s, p, o = q.subject, q.predicate.value, q.object
             if not isinstance(s, ox.NamedNode):
@@ -79,6 +84,8 @@ class ConceptIndex:
                 subprops.setdefault(s.value, set()).add(o.value)
             elif p == _DEPRECATED and isinstance(o, ox.Literal) and o.value == "true":
                 deprecated.add(s.value)
+            elif p == _IN_SUBSET and isinstance(o, ox.NamedNode) and o.value == _INFERRED:
+                inferred.add(s.value)
         own = sorted(c for c in classes if c.startswith(vocab.MBT))
         names: dict[str, str] = {}
         synonyms: dict[str, set[str]] = {}
@@ -109,6 +116,7 @@ class ConceptIndex:
             relations=relations,
             relation_labels=relation_labels,
             deprecated=frozenset(deprecated),
+            inferred=frozenset(inferred),
         )
 
     def resolve(self, name: str) -> str:

@@ -238,7 +238,7 @@ def codable_iris(index: ConceptIndex | None = None) -> frozenset[str]:
     return frozenset(
         iri
         for iri in index.labels
-        if iri not in index.deprecated and CODABLE_ROOT in index.ancestors(iri)
+        if iri not in index.deprecated | index.inferred and CODABLE_ROOT in index.ancestors(iri)
     )
 
 

@@ -39,6 +39,8 @@ TERM_REPLACED_BY = IAO + "0100001"
 IN_SUBSET = OBO_IN_OWL + "inSubset"
 SOURCE_LOCATOR = MBT + "sourceLocator"
 STRUCTURAL_SUBSET = MBT + "structural_subset"
+#: Classes reasoning assigns from other codes: never coded by hand (not codable).
+INFERRED_SUBSET = MBT + "inferred_subset"
 
 #: Prefixes understood in CURIEs (``mbt:Rupture``) and written into Turtle output.
 PREFIXES: dict[str, str] = {

@@ -57,7 +57,7 @@ def codable_concepts() -> tuple[Concept, ...]:
     out: list[Concept] = []
     for iri, label in index.labels.items():
         ancestors = index.ancestors(iri)
-        if iri in index.deprecated or CODABLE_ROOT not in ancestors:
+        if iri in index.deprecated or iri in index.inferred or CODABLE_ROOT not in ancestors:
             continue
         card = build_card(graph, iri)
         out.append(

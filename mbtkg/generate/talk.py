@@ -139,7 +139,7 @@ class Concepts:
         codable = sorted(
             c
             for c in index.labels
-            if _PHENOMENON in index.ancestors(c) and c not in index.deprecated
+            if _PHENOMENON in index.ancestors(c) and c not in index.deprecated | index.inferred
         )
         local = {c: c[len(vocab.MBT) :] for c in codable}
         drawn = [c for c in codable if local[c] not in _ABSTRACT] or codable
