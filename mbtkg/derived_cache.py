@@ -109,10 +109,12 @@ def fingerprint(
         digest.update(path.read_bytes())
     for module in code:
         digest.update(b"\0code\0" + module.encode() + b"\0")
-        try:
-            digest.update((_PACKAGE / module).read_bytes())
-        except OSError:  # pragma: no cover - an installation without sources
-            digest.update(b"missing")
+        source = _PACKAGE / module
+        if not source.is_file():
+            # a wheel holds every module's source: a missing one is a wrong name here, and the
+            # key would not change when that code does
+            raise RuntimeError(f"derived cache: no module file {module} in the package")
+        digest.update(source.read_bytes())
     for name in libraries:
         digest.update(b"\0library\0" + _library_stamp(name))
     digest.update(f"\0python {sys.version_info[:2]}".encode())

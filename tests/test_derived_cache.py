@@ -271,3 +271,13 @@ def test_a_bundled_query_changed_in_memory_is_parsed_and_refused() -> None:
     changed = dataclasses.replace(query, sparql=remote)
     with pytest.raises(UnsafeSparqlError, match="SERVICE"):
         changed.check()
+
+
+def test_a_code_file_that_does_not_exist_is_an_error() -> None:
+    """A key names the modules whose code decides an entry; a wrong name would make a key that
+    never changes with that code, so it is refused."""
+    from mbtkg.derived_cache import fingerprint
+
+    assert fingerprint([], code=("vocab.py",))
+    with pytest.raises(RuntimeError, match="no_such_module.py"):
+        fingerprint([], code=("no_such_module.py",))
