@@ -16,10 +16,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from . import vocab
-from .inference import TBox, tbox
 from .nquads_text import Triple
+
+if TYPE_CHECKING:
+    from .inference import TBox
 
 
 def _n(iri: str) -> str:
@@ -266,4 +269,6 @@ def _members(by_subject: dict[str, dict[str, list[str]]], head: str) -> tuple[st
 def compiled_tbox() -> CompiledTBox:
     """The bundled ontology's closure, compiled once per process (a load compiles it before
     its worker processes fork, so they inherit it)."""
+    from .inference import tbox  # rdflib and the reference engine: only when building
+
     return CompiledTBox.from_tbox(tbox())

@@ -32,7 +32,6 @@ from collections.abc import Iterable
 
 from . import turn_order, vocab
 from .compiled_tbox import TYPE, CompiledTBox, compiled_tbox
-from .inference import inferred_nquads
 from .nquads_text import Triple, join_nquads, split_nquads
 
 _SAME_AS = f"<{vocab.OWL}sameAs>"
@@ -297,5 +296,7 @@ def infer_graph(
     try:
         found = infer_triples(session_id, triples, box=box)
     except Unsupported:
+        from .inference import inferred_nquads  # the reference engine, for what rules cannot do
+
         return inferred_nquads([(session_id, nquads)])[0]
     return join_nquads(found, vocab.inferred_graph_iri(session_id))

@@ -70,29 +70,28 @@ def compiled_rules(
 
     Read from the cache of derived rules (:mod:`mbtkg.derived_cache`, or ``directory``) when
     the shape files, the ontology, the compiler's code and the libraries it uses are unchanged;
-    else compiled and stored there. ``shapes`` defaults to the bundled shape files, with the
-    checks generated from the ontology's axioms (:mod:`mbtkg.generated_shapes`).
+    else compiled and stored there. ``shapes`` defaults to the bundled shape files; the checks
+    generated from the bundled ontology's axioms (:mod:`mbtkg.generated_shapes`) join them.
     """
     from ..derived_cache import fingerprint, load_or_build
 
     files = list(shapes) if shapes is not None else shape_files()
-    generated = shapes is None
     key = fingerprint(
         [*files, *ontology_files()],
         code=_RULES_CODE,
         libraries=("pyoxigraph", "rdflib", "pyshacl"),
     )
     return load_or_build(
-        "compiled-shapes" if generated else "compiled-given-shapes",
+        "compiled-shapes",
         key,
-        lambda: _build_rules(files, generated=generated),
+        lambda: _build_rules(files),
         CompiledRules,
         allowed=(CompiledShapes, Branch, SparqlCheck, BatchPlan),
         directory=directory,
     )
 
 
-def _build_rules(files: Sequence[Path], *, generated: bool) -> CompiledRules:
+def _build_rules(files: Sequence[Path]) -> CompiledRules:
     import rdflib
 
     from ..generated_shapes import generated_shapes_turtle
@@ -101,8 +100,7 @@ def _build_rules(files: Sequence[Path], *, generated: bool) -> CompiledRules:
     graph = rdflib.Graph()
     for path in files:
         graph.parse(str(path), format="turtle")
-    if generated:
-        graph.parse(data=generated_shapes_turtle(), format="turtle")
+    graph.parse(data=generated_shapes_turtle(), format="turtle")
     compiled = compile_shapes(graph)
     facts = b""
     if compiled.batch is not None:
