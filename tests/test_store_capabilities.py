@@ -99,9 +99,10 @@ def test_a_load_honours_a_store_that_cannot_bulk_load() -> None:
         summary = load(files, store, jobs=1)
         assert len(summary.sessions) == 2
         assert len(session_ids(store)) == 2
-        # one atomic write holding both sessions and the ontology graph
-        assert len(store.writes) == 1 and len(store.writes[0]) == 3
+        # one atomic write holding both sessions, their inferred graphs and the ontology graph
+        assert len(store.writes) == 1 and len(store.writes[0]) == 5
         assert mbtkg.vocab.ONTOLOGY_GRAPH in store.writes[0]
+        assert sum(g.endswith("/inferred") for g in store.writes[0]) == 2
     finally:
         store.close()
 
