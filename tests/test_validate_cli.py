@@ -166,10 +166,14 @@ def test_load_takes_a_folder(runner: CliRunner, examples: Path, tmp_path: Path) 
 
 
 def _pyshacl_keys(paths: list[Path]) -> set[tuple[str, str | None, str]]:
-    """(focus, path, source shape) of every top-level result pySHACL reports, file by file."""
+    """(focus, path, source shape) of every top-level result pySHACL reports, file by file, with
+    the bundled shapes and those generated from the ontology's axioms."""
+    from mbtkg.generated_shapes import generated_shapes_turtle
+
     shapes = rdflib.Graph()
     for shape_file in shape_files():
         shapes.parse(str(shape_file), format="turtle")
+    shapes.parse(data=generated_shapes_turtle(), format="turtle")
     ontology = quads_to_rdflib(default_ontology_quads())
     keys: set[tuple[str, str | None, str]] = set()
     for path in paths:
