@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .resources import example_sessions
     from .sessions import read_session
     from .stores import open_store
-    from .validate import ValidationReport
+    from .validation.validate import ValidationReport
 
 #: Public names imported on first use (module, name there), so that ``import mbtkg`` (and
 #: with it every ``mbtkg`` command) does not pay for engines it does not use.

@@ -1,6 +1,6 @@
 """Worker processes: how many to start, and the one way mbtkg starts a pool of them.
 
-Loading (:mod:`mbtkg.load_workers`) and validating many files (:mod:`mbtkg.fast_shacl.parallel`)
+Loading (:mod:`mbtkg.loading.workers`) and validating many files (:mod:`mbtkg.validation.fast_shacl.parallel`)
 hand whole files or sessions to worker processes. Both start their pool here, so both use the
 same start method: ``fork`` on Linux, where workers inherit the parent's already-parsed
 ontology, shapes and compiled queries instead of building them again, and the platform's

@@ -47,7 +47,7 @@ def import_files() -> list[Path]:
 
     They are not part of :func:`ontology_files`: our own modules are the ontology that queries,
     checks and diffs read; the reasoner merges these imports with them (see
-    :func:`mbtkg.reasoning.run_hermit`). An installation without the folder has no imports.
+    :func:`mbtkg.ontology.reasoning.run_hermit`). An installation without the folder has no imports.
     """
     return import_modules_in(resource_dir("ontology"))
 

@@ -16,10 +16,10 @@ from annotate_process import Running, mbtkg_annotate
 from example_session_facts import counts, next_annotation_id
 
 from mbtkg.annotate.catalog import codable_concepts
-from mbtkg.fast_shacl.engine import FastValidator
 from mbtkg.resources import example_sessions
 from mbtkg.sessions.to_rdf import session_to_rdf
 from mbtkg.sessions.yaml_reader import parse_yaml_session
+from mbtkg.validation.fast_shacl.engine import FastValidator
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")

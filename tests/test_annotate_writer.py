@@ -18,7 +18,7 @@ from mbtkg.annotate.yaml_edit import EditConflict, EditRefused, FileWriter, appl
 from mbtkg.resources import example_sessions
 from mbtkg.sessions.to_rdf import session_to_rdf
 from mbtkg.sessions.yaml_reader import SessionReadError, parse_yaml_session
-from mbtkg.validate import validate_graphs
+from mbtkg.validation.validate import validate_graphs
 
 SUSAN = next(Path(p) for p in example_sessions() if Path(p).name == "susan-12.yaml")
 

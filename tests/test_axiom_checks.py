@@ -1,4 +1,4 @@
-"""Checks generated from the ontology's domain and range axioms (mbtkg/axiom_checks.py)."""
+"""Checks generated from the ontology's domain and range axioms (mbtkg/validation/axiom_checks.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pytest
 import rdflib
 
 from mbtkg import vocab
-from mbtkg.axiom_checks import axiom_shapes, axiom_shapes_from
 from mbtkg.concepts import default_index, default_ontology_quads
 from mbtkg.resources import example_sessions, shape_files
 from mbtkg.sessions import read_session, session_to_rdf
-from mbtkg.validate import validate_graphs
+from mbtkg.validation.axiom_checks import axiom_shapes, axiom_shapes_from
+from mbtkg.validation.validate import validate_graphs
 
 SH = rdflib.Namespace(vocab.SH)
 SUSAN = next(p for p in example_sessions() if p.stem == "susan-12")

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: Modules no command may import unless it uses them.
 HEAVY = ("rdflib", "pyshacl", "networkx", "pandas", "matplotlib", "torch", "owlready2",
-         "pylode", "sentence_transformers", "numpy", "mbtkg.loading", "mbtkg.fast_shacl",
-         "mbtkg.validate", "mbtkg.stores.oxigraph", "pyoxigraph")  # fmt: skip
+         "pylode", "sentence_transformers", "numpy", "mbtkg.loading", "mbtkg.validation.fast_shacl",
+         "mbtkg.validation.validate", "mbtkg.stores.oxigraph", "pyoxigraph")  # fmt: skip
 
 _PROBE = """
 import json, sys, runpy
@@ -84,7 +84,7 @@ def test_concept_imports_neither_the_shacl_engines_nor_the_reasoner(tmp_path: Pa
     assert code == 0, output
     assert "epistemic trust  (mbt:EpistemicTrust)" in output
     for name in ("pyshacl", "networkx", "pandas", "matplotlib", "torch", "owlready2", "pylode",
-                 "mbtkg.fast_shacl", "mbtkg.reasoning", "mbtkg.qc", "rdflib.plugins.sparql"):  # fmt: skip
+                 "mbtkg.validation.fast_shacl", "mbtkg.ontology.reasoning", "mbtkg.ontology.qc", "rdflib.plugins.sparql"):  # fmt: skip
         assert name not in modules, name
 
 
@@ -96,7 +96,7 @@ def test_validate_fast_of_a_clean_session_needs_neither_rdflib_nor_pyshacl(tmp_p
         )
         assert code == 0, output
         assert "1 session(s) conform" in output
-    assert "mbtkg.fast_shacl.engine" in modules
+    assert "mbtkg.validation.fast_shacl.engine" in modules
     assert {m for m in modules if m.split(".")[0] in {"rdflib", "pyshacl"}} == set()
 
 
@@ -146,7 +146,7 @@ def test_every_listed_command_resolves(name: str) -> None:
 
 def test_the_export_formats_are_the_release_formats() -> None:
     from mbtkg.cli.ontology import EXPORT_FORMATS
-    from mbtkg.ontology_release import FORMATS
+    from mbtkg.ontology.release import FORMATS
 
     assert tuple(FORMATS) == EXPORT_FORMATS
 

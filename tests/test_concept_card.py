@@ -10,14 +10,14 @@ from click.testing import CliRunner
 
 from mbtkg import vocab
 from mbtkg.cli import main
-from mbtkg.concept_card import (
+from mbtkg.concepts import default_index
+from mbtkg.errors import UnknownNameError
+from mbtkg.ontology.concept_card import (
     closest_labels,
     concept_card,
     example_usage_store,
     format_card,
 )
-from mbtkg.concepts import default_index
-from mbtkg.errors import UnknownNameError
 from mbtkg.resources import example_sessions
 from mbtkg.sessions import read_session
 from mbtkg.stores import Store

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from mbtkg import concepts, derived_cache
-from mbtkg.fast_shacl import engine, parallel
 from mbtkg.generate import generate_corpus
-from mbtkg.load_workers import iter_checked
 from mbtkg.loading import load
+from mbtkg.loading.workers import iter_checked
 from mbtkg.resources import example_sessions, shape_files
 from mbtkg.stores import open_store
+from mbtkg.validation.fast_shacl import engine, parallel
 
 _MESSAGE = "the session needs exactly one id"  # a sh:message of shapes/session.ttl
 
@@ -185,7 +185,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 def _spy_pool(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    import mbtkg.load_workers as workers
+    import mbtkg.loading.workers as workers
 
     started: list[int] = []
     real = workers.process_pool

@@ -1,8 +1,8 @@
 """The fast inference engine writes exactly what the reference engine writes.
 
-Loads compute each session's inferred graph with :mod:`mbtkg.fast_inference` (OWL 2 RL rules
+Loads compute each session's inferred graph with :mod:`mbtkg.session_reasoning.fast` (OWL 2 RL rules
 compiled from the ontology's closure, applied in Python; turn-order relations computed from
-the turn indices in Python). The reference is :func:`mbtkg.inference.infer_sessions`: the
+the turn indices in Python). The reference is :func:`mbtkg.session_reasoning.reference.infer_sessions`: the
 ``reasonable`` reasoner over the ontology's closure and the session, and the SPARQL rule files
 of ``queries/rules/`` run by Oxigraph. Different engines, different rule texts: equal inferred
 graphs on the examples and on generated sessions are evidence that the compiled engine runs
@@ -17,15 +17,15 @@ import pyoxigraph as ox
 import pytest
 
 from mbtkg import vocab
-from mbtkg.compiled_tbox import CompiledTBox
-from mbtkg.fast_inference import Unsupported, infer_graph, infer_triples
 from mbtkg.generate import generate_corpus
-from mbtkg.inference import TBox, infer_sessions, inferred_nquads
-from mbtkg.inference_rules import TURN_ORDER, apply_rules
 from mbtkg.nquads_text import split_nquads
 from mbtkg.resources import example_sessions
+from mbtkg.session_reasoning.compiled_tbox import CompiledTBox
+from mbtkg.session_reasoning.fast import Unsupported, infer_graph, infer_triples
+from mbtkg.session_reasoning.reference import TBox, infer_sessions, inferred_nquads
+from mbtkg.session_reasoning.rules import TURN_ORDER, apply_rules
+from mbtkg.session_reasoning.turn_order import turn_order_triples
 from mbtkg.sessions import SessionGraph, read_session, session_to_rdf
-from mbtkg.turn_order import turn_order_triples
 
 MBT, RDF, RDFS, OWL = vocab.MBT, vocab.RDF, vocab.RDFS, vocab.OWL
 

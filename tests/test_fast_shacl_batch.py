@@ -12,16 +12,20 @@ import rdflib
 
 from mbtkg import vocab
 from mbtkg.concepts import default_index, default_ontology_quads
-from mbtkg.fast_shacl import FastValidator, compile_shapes, default_compiled
-from mbtkg.fast_shacl.batch_compiler import GRAPH_VAR
-from mbtkg.fast_shacl.engine import batch_ready
-from mbtkg.fast_shacl.ontology_facts import default_facts
-from mbtkg.fast_shacl.parallel import validate_graphs_with
-from mbtkg.fast_shacl.sparql_scope import graph_local, ontology_blind_reason, split_select
 from mbtkg.generate import ERROR_KINDS, generate_corpus
 from mbtkg.loading import read_graphs
 from mbtkg.sessions.to_rdf import SessionGraph
-from mbtkg.violations import (
+from mbtkg.validation.fast_shacl import FastValidator, compile_shapes, default_compiled
+from mbtkg.validation.fast_shacl.batch_compiler import GRAPH_VAR
+from mbtkg.validation.fast_shacl.engine import batch_ready
+from mbtkg.validation.fast_shacl.ontology_facts import default_facts
+from mbtkg.validation.fast_shacl.parallel import validate_graphs_with
+from mbtkg.validation.fast_shacl.sparql_scope import (
+    graph_local,
+    ontology_blind_reason,
+    split_select,
+)
+from mbtkg.validation.violations import (
     Violation,
     ontology_graph,
     quads_to_rdflib,

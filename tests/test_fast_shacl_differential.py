@@ -10,17 +10,17 @@ import rdflib
 from pyshacl import validate as pyshacl_validate
 
 from mbtkg import vocab
-from mbtkg.fast_shacl import FastValidator, compile_shapes, default_compiled
-from mbtkg.fast_shacl.compiler import without_not_exists
-from mbtkg.fast_shacl.parallel import validate_paths
 from mbtkg.generate import ERROR_KINDS, generate_corpus
 from mbtkg.loading import read_graphs
 from mbtkg.resources import example_sessions
 from mbtkg.sessions import read_session, session_to_rdf
 from mbtkg.sessions.to_rdf import SessionGraph
-from mbtkg.validate import validate_graphs
-from mbtkg.validation_cache import ValidationCache
-from mbtkg.violations import (
+from mbtkg.validation.cache import ValidationCache
+from mbtkg.validation.fast_shacl import FastValidator, compile_shapes, default_compiled
+from mbtkg.validation.fast_shacl.compiler import without_not_exists
+from mbtkg.validation.fast_shacl.parallel import validate_paths
+from mbtkg.validation.validate import validate_graphs
+from mbtkg.validation.violations import (
     Violation,
     ontology_graph,
     quads_to_rdflib,

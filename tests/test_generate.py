@@ -15,7 +15,7 @@ from mbtkg.concepts import default_index
 from mbtkg.generate import ERROR_KINDS, MANIFEST, generate_corpus
 from mbtkg.loading import read_graphs
 from mbtkg.sessions import read_session
-from mbtkg.validate import validate_graphs
+from mbtkg.validation.validate import validate_graphs
 
 
 def _bytes(directory: Path) -> dict[str, bytes]:

@@ -12,7 +12,7 @@ from mbtkg.cli import main
 from mbtkg.mapping import UnmappedCodesError, load_mapping
 from mbtkg.sessions import read_session, session_to_rdf
 from mbtkg.sessions.csv_reader import CsvProblems, read_csv_sessions
-from mbtkg.validate import validate_graphs
+from mbtkg.validation.validate import validate_graphs
 
 CSV = FIXTURES / "csv"
 

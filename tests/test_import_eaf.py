@@ -12,7 +12,7 @@ from mbtkg.cli import main
 from mbtkg.mapping import UnmappedCodesError, load_mapping
 from mbtkg.sessions import session_to_rdf
 from mbtkg.sessions.eaf_reader import EafProblems, read_eaf
-from mbtkg.validate import validate_graphs
+from mbtkg.validation.validate import validate_graphs
 
 EAF = FIXTURES / "eaf"
 SPEACH = FIXTURES / "samples" / "eaf" / "speach-test.eaf"

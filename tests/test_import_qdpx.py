@@ -16,7 +16,7 @@ from mbtkg.sessions import session_to_rdf
 from mbtkg.sessions.qdpx_project import QdpxProblems
 from mbtkg.sessions.qdpx_reader import read_qdpx
 from mbtkg.stores import open_store
-from mbtkg.validate import validate_graphs
+from mbtkg.validation.validate import validate_graphs
 
 SAMPLES = FIXTURES / "samples"
 ATLAS = FIXTURES / "qdpx" / "atlas-like"

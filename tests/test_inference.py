@@ -110,7 +110,7 @@ def test_a_failed_load_writes_no_inferred_graph(tmp_path: Path) -> None:
 
 def test_sessions_reasoned_together_get_what_each_gets_alone() -> None:
     """The jonas sessions share their patient and annotators; batching must not mix them."""
-    from mbtkg.inference import infer_session, infer_sessions
+    from mbtkg.session_reasoning.reference import infer_session, infer_sessions
     from mbtkg.sessions import read_session, session_to_rdf
 
     graphs = [session_to_rdf(read_session(p)) for p in example_sessions()]
@@ -128,7 +128,7 @@ def test_sessions_reasoned_together_get_what_each_gets_alone() -> None:
 def test_a_fact_about_a_shared_person_in_one_session_does_not_reach_another() -> None:
     """With an axiom that types a turn by what is known of its speaker, session A's statement
     about the person must not type session B's turn when they are reasoned together."""
-    from mbtkg.inference import TBox, infer_sessions
+    from mbtkg.session_reasoning.reference import TBox, infer_sessions
 
     def n(iri: str) -> ox.NamedNode:
         return ox.NamedNode(iri)

@@ -4,7 +4,7 @@ For each occurrence of each example session, the classes of the ontology that th
 graph (plus the asserted graph) gives it must equal the classes HermiT entails for it, when
 HermiT reasons over the ontology (with its BFO imports), the asserted session and the relations
 derived from turn order (the SPARQL rules' output, which the defined classes build on). The
-inferred graph is the one loads write (:mod:`mbtkg.fast_inference`, which
+inferred graph is the one loads write (:mod:`mbtkg.session_reasoning.fast`, which
 ``tests/test_fast_inference.py`` holds equal to ``reasonable``'s); HermiT is a different
 engine over the same axioms, so an agreement is evidence.
 
@@ -21,10 +21,10 @@ import pytest
 
 from mbtkg import vocab
 from mbtkg.concepts import default_ontology_quads
-from mbtkg.fast_inference import infer_graph
-from mbtkg.inference_rules import TURN_ORDER, apply_rules
-from mbtkg.reasoning import find_java, owlready_world, with_imports
+from mbtkg.ontology.reasoning import find_java, owlready_world, with_imports
 from mbtkg.resources import example_sessions
+from mbtkg.session_reasoning.fast import infer_graph
+from mbtkg.session_reasoning.rules import TURN_ORDER, apply_rules
 from mbtkg.sessions import read_session, session_to_rdf
 
 #: Typed by a closed-world rule, so HermiT (open world) never entails it.

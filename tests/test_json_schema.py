@@ -215,7 +215,7 @@ def test_schema_reader_and_docs_know_the_same_relations() -> None:
 
 def test_a_preceded_by_link_passes_the_schema_and_the_reader(tmp_path: Path) -> None:
     from mbtkg.sessions import read_session, session_to_rdf
-    from mbtkg.validate import validate_graphs
+    from mbtkg.validation.validate import validate_graphs
 
     data = _edit("annotations/1/relations", {"precededBy": ["a1"]})
     assert errors(data) == []

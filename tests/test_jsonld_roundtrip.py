@@ -23,7 +23,7 @@ from mbtkg.sessions import read_yaml_session, session_to_rdf
 from mbtkg.sessions.jsonld_reader import CONTEXT_IRI, read_rdf_sessions
 from mbtkg.sessions.qdpx_reader import read_qdpx
 from mbtkg.stores import Store, open_store
-from mbtkg.validate import quads_to_rdflib
+from mbtkg.validation.validate import quads_to_rdflib
 
 SOURCE = vocab.DCTERMS + "source"
 

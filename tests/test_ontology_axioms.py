@@ -19,8 +19,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS
 
 from mbtkg import vocab
-from mbtkg.ontology_source import read_ontology
-from mbtkg.reasoning import ReasonerResult, check_consistency_each, find_java
+from mbtkg.ontology.reasoning import ReasonerResult, check_consistency_each, find_java
+from mbtkg.ontology.source import read_ontology
 from mbtkg.resources import example_sessions
 from mbtkg.sessions import read_session
 from mbtkg.sessions.to_rdf import session_to_rdf

@@ -8,9 +8,9 @@ from pathlib import Path
 import rdflib
 from click.testing import CliRunner
 
-from mbtkg.class_expressions import axioms, render
 from mbtkg.cli import main
-from mbtkg.ontology_diff import diff_ontologies, format_diff
+from mbtkg.ontology.class_expressions import axioms, render
+from mbtkg.ontology.diff import diff_ontologies, format_diff
 
 DIFF = Path(__file__).resolve().parent / "fixtures" / "ontology" / "diff"
 OLD, NEW = DIFF / "old.ttl", DIFF / "new.ttl"

@@ -10,8 +10,8 @@ import rdflib
 from click.testing import CliRunner
 
 from mbtkg.cli import main
-from mbtkg.hierarchy_picture import columns, hierarchy_graph, hierarchy_rows
-from mbtkg.ontology_docs import MissingExtraError, build_docs, build_html, load_ontpub
+from mbtkg.ontology.docs import MissingExtraError, build_docs, build_html, load_ontpub
+from mbtkg.ontology.hierarchy_picture import columns, hierarchy_graph, hierarchy_rows
 
 ONTO = Path(__file__).resolve().parent / "fixtures" / "ontology"
 

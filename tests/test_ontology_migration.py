@@ -8,7 +8,7 @@ import rdflib
 from click.testing import CliRunner
 
 from mbtkg.cli import main
-from mbtkg.ontology_migration import migrate_directory, migrate_text
+from mbtkg.ontology.migration import migrate_directory, migrate_text
 from mbtkg.resources import resource_dir
 
 OLD_FORM = """\

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from rdflib.compare import isomorphic
 
 from mbtkg.cli import main
-from mbtkg.ontology_release import FORMATS, export_ontology
-from mbtkg.ontology_source import read_ontology
-from mbtkg.reasoning import owlready_world
+from mbtkg.ontology.reasoning import owlready_world
+from mbtkg.ontology.release import FORMATS, export_ontology
+from mbtkg.ontology.source import read_ontology
 
 DIFF = Path(__file__).resolve().parent / "fixtures" / "ontology" / "diff"
 RDFLIB_FORMAT = {"ttl": "turtle", "owl": "xml", "jsonld": "json-ld"}
@@ -65,7 +65,7 @@ def test_export_is_the_same_bytes_for_the_same_triples_in_another_layout(fmt: st
 
 def test_export_is_the_same_bytes_whatever_the_hash_seed(tmp_path: Path) -> None:
     script = (
-        "import sys; from pathlib import Path; from mbtkg.ontology_release import export_ontology\n"
+        "import sys; from pathlib import Path; from mbtkg.ontology.release import export_ontology\n"
         "for fmt in ('ttl', 'owl', 'jsonld'):\n"
         "    Path(sys.argv[1], fmt).write_bytes(export_ontology(fmt))\n"
     )

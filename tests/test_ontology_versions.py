@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from mbtkg import vocab
 from mbtkg.cli import main
-from mbtkg.ontology_release import artefact_graph, write_release
-from mbtkg.ontology_source import read_ontology
+from mbtkg.ontology.release import artefact_graph, write_release
+from mbtkg.ontology.source import read_ontology
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ontology"

@@ -22,15 +22,15 @@ from click.testing import CliRunner
 from mbtkg.cli import main
 from mbtkg.errors import InputError
 from mbtkg.export import export_session
-from mbtkg.fast_shacl.parallel import validate_paths
 from mbtkg.loading import load
 from mbtkg.resources import example_sessions
 from mbtkg.sessions import read_session
 from mbtkg.sessions.csv_reader import CsvProblems, read_csv_sessions
 from mbtkg.sessions.to_rdf import recorded_source
 from mbtkg.stores import open_store
-from mbtkg.validate import Violation
-from mbtkg.validation_cache import CachedResult, ValidationCache, shape_messages
+from mbtkg.validation.cache import CachedResult, ValidationCache, shape_messages
+from mbtkg.validation.fast_shacl.parallel import validate_paths
+from mbtkg.validation.validate import Violation
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

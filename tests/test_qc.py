@@ -13,8 +13,8 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from mbtkg.cli import main
 from mbtkg.errors import QueryError
-from mbtkg.qc import check_ontology, list_checks, parse_check_file
-from mbtkg.reasoning import NO_JAVA, find_java
+from mbtkg.ontology.qc import check_ontology, list_checks, parse_check_file
+from mbtkg.ontology.reasoning import NO_JAVA, find_java
 from mbtkg.resources import import_files, ontology_files, resource_dir
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -277,7 +277,7 @@ def test_acceptance_a_class_under_two_disjoint_parents_is_unsatisfiable(tmp_path
 
 
 def test_rdflib_and_pyoxigraph_both_name_the_line_of_a_syntax_error(tmp_path: Path) -> None:
-    from mbtkg.ontology_source import OntologyParseError, check_rdflib_parses, read_ontology
+    from mbtkg.ontology.source import OntologyParseError, check_rdflib_parses, read_ontology
 
     with pytest.raises(OntologyParseError) as ox_err:
         read_ontology(ONTO / "unparseable.ttl")
@@ -319,8 +319,8 @@ def test_check_refuses_an_unknown_file_type(tmp_path: Path) -> None:
     ],
 )
 def test_label_rules(label: str, check: str | None, tmp_path: Path) -> None:
-    from mbtkg.ontology_source import read_ontology
-    from mbtkg.qc import run_checks
+    from mbtkg.ontology.qc import run_checks
+    from mbtkg.ontology.source import read_ontology
 
     text = (ONTO / "mini.ttl").read_text(encoding="utf-8")
     escaped = label.replace("\t", "\\t")

@@ -8,8 +8,14 @@ import pyoxigraph as ox
 import pytest
 
 from mbtkg import vocab
-from mbtkg.ontology_source import read_ontology
-from mbtkg.reasoning import NO_JAVA, find_java, owl_ntriples, owlready_class_count, run_hermit
+from mbtkg.ontology.reasoning import (
+    NO_JAVA,
+    find_java,
+    owl_ntriples,
+    owlready_class_count,
+    run_hermit,
+)
+from mbtkg.ontology.source import read_ontology
 
 ONTO = Path(__file__).resolve().parent / "fixtures" / "ontology"
 needs_java = pytest.mark.skipif(
@@ -82,7 +88,7 @@ def test_a_java_that_fails_is_reported_not_raised(tmp_path: Path) -> None:
 
 
 def test_the_bfo_import_module_is_bundled_and_not_one_of_our_modules() -> None:
-    from mbtkg.reasoning import import_triples
+    from mbtkg.ontology.reasoning import import_triples
     from mbtkg.resources import import_files, ontology_files
 
     assert [p.name for p in import_files()] == ["bfo-core.ttl"]

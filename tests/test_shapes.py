@@ -19,10 +19,10 @@ import pytest
 import rdflib
 
 from mbtkg import vocab
-from mbtkg.axiom_checks import axiom_shapes
 from mbtkg.resources import example_sessions, shape_files
 from mbtkg.sessions import SessionGraph, read_session, session_to_rdf
-from mbtkg.validate import ValidationReport, validate_graphs
+from mbtkg.validation.axiom_checks import axiom_shapes
+from mbtkg.validation.validate import ValidationReport, validate_graphs
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 INVALID = sorted((FIXTURES / "invalid").glob("*.yaml"))
@@ -226,7 +226,7 @@ def declared_shapes() -> set[str]:
     g = rdflib.Graph()
     for path in shape_files():
         g.parse(str(path), format="turtle")
-    g += axiom_shapes()  # generated from the ontology's axioms (mbtkg/axiom_checks.py)
+    g += axiom_shapes()  # generated from the ontology's axioms (mbtkg/validation/axiom_checks.py)
     names: set[rdflib.URIRef] = set()
     for kind in (_SH.PropertyShape, _SH.SPARQLConstraint):
         names.update(s for s in g.subjects(rdflib.RDF.type, kind) if isinstance(s, rdflib.URIRef))

@@ -226,7 +226,7 @@ ZYGOTE = textwrap.dedent(
     """
     import json, os, signal, sys, threading, time, traceback
     from pathlib import Path
-    from mbtkg import load_workers
+    from mbtkg.loading import workers as load_workers
     from mbtkg.loading import load
     from mbtkg.stores import oxigraph_bulk
     from mbtkg.stores.oxigraph import OxigraphStore

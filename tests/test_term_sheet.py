@@ -14,9 +14,9 @@ from click.testing import CliRunner, Result
 
 from mbtkg.cli import main
 from mbtkg.errors import SheetError
-from mbtkg.reasoning import find_java
+from mbtkg.ontology.reasoning import find_java
+from mbtkg.ontology.term_sheet import COLUMNS, export_sheet, plan_import
 from mbtkg.resources import ontology_files, resource_dir
-from mbtkg.term_sheet import COLUMNS, export_sheet, plan_import
 
 
 @pytest.fixture()

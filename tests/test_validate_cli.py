@@ -24,7 +24,7 @@ from mbtkg.loading import load, session_ids
 from mbtkg.resources import example_sessions, shape_files
 from mbtkg.sessions import read_session, session_to_rdf
 from mbtkg.stores import open_store
-from mbtkg.validate import quads_to_rdflib
+from mbtkg.validation.validate import quads_to_rdflib
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -61,7 +61,7 @@ def examples(tmp_path: Path) -> Path:
 def test_validate_uses_the_fast_engine_unless_asked(
     runner: CliRunner, monkeypatch: pytest.MonkeyPatch, susan_path: Path
 ) -> None:
-    import mbtkg.fast_shacl.parallel as parallel
+    import mbtkg.validation.fast_shacl.parallel as parallel
 
     calls: list[str] = []
     real = parallel.validate_with_pyshacl
@@ -168,7 +168,7 @@ def test_load_takes_a_folder(runner: CliRunner, examples: Path, tmp_path: Path) 
 def _pyshacl_keys(paths: list[Path]) -> set[tuple[str, str | None, str]]:
     """(focus, path, source shape) of every top-level result pySHACL reports, file by file, with
     the bundled shapes and those generated from the ontology's axioms."""
-    from mbtkg.generated_shapes import generated_shapes_turtle
+    from mbtkg.validation.generated_shapes import generated_shapes_turtle
 
     shapes = rdflib.Graph()
     for shape_file in shape_files():

@@ -7,17 +7,21 @@ import pkgutil
 from pathlib import Path
 from types import ModuleType
 
-import mbtkg.fast_shacl
-import mbtkg.validate
-import mbtkg.validation_cache
-import mbtkg.violations
+import mbtkg.validation.cache
+import mbtkg.validation.fast_shacl
+import mbtkg.validation.validate
+import mbtkg.validation.violations
 
 
 def _modules() -> dict[str, Path]:
     """The checking modules by dotted name (found from the modules, wherever they live)."""
-    plain: list[ModuleType] = [mbtkg.validate, mbtkg.violations, mbtkg.validation_cache]
+    plain: list[ModuleType] = [
+        mbtkg.validation.validate,
+        mbtkg.validation.violations,
+        mbtkg.validation.cache,
+    ]
     found = {m.__name__: Path(str(m.__file__)) for m in plain}
-    fast = mbtkg.fast_shacl
+    fast = mbtkg.validation.fast_shacl
     found[fast.__name__] = Path(str(fast.__file__))
     for info in pkgutil.iter_modules(fast.__path__):
         found[f"{fast.__name__}.{info.name}"] = Path(str(fast.__file__)).parent / f"{info.name}.py"
@@ -25,8 +29,8 @@ def _modules() -> dict[str, Path]:
 
 
 CHECKING = _modules()
-FAST = mbtkg.fast_shacl.__name__
-REFERENCE = mbtkg.validate.__name__
+FAST = mbtkg.validation.fast_shacl.__name__
+REFERENCE = mbtkg.validation.validate.__name__
 
 
 def _imports(name: str) -> list[tuple[str, str]]:
@@ -48,14 +52,14 @@ def test_the_fast_engine_does_not_import_the_reference_module() -> None:
     found = {
         name: [m for m, _ in _imports(name) if m == REFERENCE]
         for name in CHECKING
-        if name.startswith(FAST) or name == mbtkg.validation_cache.__name__
+        if name.startswith(FAST) or name == mbtkg.validation.cache.__name__
     }
     assert {k: v for k, v in found.items() if v} == {}
     assert len(found) >= 8  # the cache and the fast engine's modules were all looked at
 
 
 def test_the_shared_module_imports_neither_engine() -> None:
-    modules = {m for m, _ in _imports(mbtkg.violations.__name__)}
+    modules = {m for m, _ in _imports(mbtkg.validation.violations.__name__)}
     assert not {m for m in modules if m == REFERENCE or m.startswith(FAST)}
 
 

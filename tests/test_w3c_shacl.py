@@ -1,7 +1,7 @@
 """The W3C SHACL Core test suite, run from its manifests against the fast SHACL engine.
 
 Every ``sht:Validate`` entry of ``tests/fixtures/shacl-test-suite/core`` becomes one test. The
-shapes graph is compiled with :func:`mbtkg.fast_shacl.compile_shapes`:
+shapes graph is compiled with :func:`mbtkg.validation.fast_shacl.compile_shapes`:
 
 * when every shape compiles, the test is **claimed**: the fast engine alone must give the
   expected report;
@@ -26,8 +26,8 @@ import pytest
 import rdflib
 from rdflib.collection import Collection
 
-from mbtkg.fast_shacl import compile_shapes
-from mbtkg.fast_shacl.engine import validate_data_graph
+from mbtkg.validation.fast_shacl import compile_shapes
+from mbtkg.validation.fast_shacl.engine import validate_data_graph
 
 SUITE = Path(__file__).resolve().parent / "fixtures" / "shacl-test-suite" / "core"
 MF = rdflib.Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")

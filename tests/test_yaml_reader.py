@@ -13,7 +13,7 @@ from mbtkg import vocab
 from mbtkg.errors import InputError, MbtkgError, UnknownNameError
 from mbtkg.loading import read_graphs
 from mbtkg.sessions import SessionReadError, parse_yaml_session, read_session, session_to_rdf
-from mbtkg.validate import quads_to_rdflib, validate_graphs
+from mbtkg.validation.validate import quads_to_rdflib, validate_graphs
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -10,9 +10,9 @@ from functools import lru_cache
 
 from .. import vocab
 from ..analysis.data import family_of
-from ..concept_card import build_card
 from ..concepts import compact, default_index, default_ontology_quads
-from ..validate import quads_to_rdflib
+from ..ontology.concept_card import build_card
+from ..validation.validate import quads_to_rdflib
 
 CODABLE_ROOT = vocab.MBT + "SessionPhenomenon"
 #: A branch so broad that the picker groups by its children instead (most codable concepts are

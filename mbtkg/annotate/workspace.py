@@ -14,11 +14,11 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from ..errors import InputError
-from ..fast_shacl.engine import FastValidator
 from ..sessions.model import Session
 from ..sessions.to_rdf import session_to_rdf
 from ..sessions.yaml_reader import SessionReadError, parse_yaml_session
-from ..validate import Violation
+from ..validation.fast_shacl.engine import FastValidator
+from ..validation.validate import Violation
 
 SUFFIXES = (".yaml", ".yml")
 #: The largest session file the app reads or writes.

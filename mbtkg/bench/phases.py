@@ -25,7 +25,7 @@ from ..queries import list_queries, run_query
 from ..sessions import read_session, session_to_rdf
 from ..sessions.to_rdf import SessionGraph
 from ..stores.oxigraph import OxigraphStore
-from ..validate import validate_graphs, violation_keys
+from ..validation.validate import validate_graphs, violation_keys
 from .process_memory import Measured, run_measured
 from .timing import median_time, peak_rss_mb
 
@@ -227,7 +227,7 @@ def measure_validation(
     graphs: Sequence[SessionGraph], *, repeat: int, jobs: int, pyshacl_cap: int
 ) -> dict[str, Any]:
     """Fast validation of every session, and both engines on the same first sessions."""
-    from ..fast_shacl import default_compiled
+    from ..validation.fast_shacl import default_compiled
 
     out: dict[str, Any] = {"jobs": jobs}
     out["fell_back"] = [{"shape": s, "reason": r} for s, r in default_compiled().fell_back]

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from ..concepts import default_index
-from ..fast_shacl.engine import FastValidator
 from ..generate import generate_corpus
 from ..sessions import Session, read_session, session_to_rdf
 from ..sessions.csv_reader import read_csv_sessions
+from ..validation.fast_shacl.engine import FastValidator
 
 SIZES = (1_000, 10_000, 100_000)
 #: Largest per-turn time over the smallest, from 1,000 to 100,000 turns (issue 16).

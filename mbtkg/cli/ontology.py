@@ -49,8 +49,8 @@ def check(location: str | None, no_reasoner: bool, fmt: str) -> None:
     does not parse. Without a Java runtime HermiT is skipped (said on stderr) and the exit
     status reflects the other checks.
     """
-    from ..qc import check_ontology, format_report, format_report_json, format_report_tsv
-    from ..reasoning import NO_JAVA
+    from ..ontology.qc import check_ontology, format_report, format_report_json, format_report_tsv
+    from ..ontology.reasoning import NO_JAVA
 
     report = check_ontology(location, reasoner=not no_reasoner)
     if report.reasoner is not None and report.reasoner.status == "skipped":
@@ -139,7 +139,7 @@ def concept(
         raise click.UsageError("--family goes with --list")
     if name is None:
         raise click.UsageError("give a concept NAME, or --list")
-    from ..concept_card import concept_card, example_usage_store, format_card
+    from ..ontology.concept_card import concept_card, example_usage_store, format_card
     from ..stores import open_store
 
     target = open_store(store) if store else example_usage_store()
@@ -167,7 +167,7 @@ def ontology() -> None:
 @handle_errors
 def diff(old: str, new: str, exit_code: bool) -> None:
     """List what changed from OLD to NEW (ontology files or folders of *.ttl files)."""
-    from ..ontology_diff import diff_ontologies, format_diff
+    from ..ontology.diff import diff_ontologies, format_diff
 
     result = diff_ontologies(old, new)
     click.echo(format_diff(result))
@@ -191,7 +191,7 @@ def diff(old: str, new: str, exit_code: bool) -> None:
 @handle_errors
 def export(fmt: str, out: str | None, location: str | None) -> None:
     """Write the merged ontology as one release file; the same input gives the same bytes."""
-    from ..ontology_release import export_ontology
+    from ..ontology.release import export_ontology
 
     data = export_ontology(fmt, location=location)
     if out is None:
@@ -215,7 +215,7 @@ def export(fmt: str, out: str | None, location: str | None) -> None:
 @handle_errors
 def docs(out: str, location: str | None) -> None:
     """Generate the HTML reference (pyLODE) and a picture of the class hierarchy."""
-    from ..ontology_docs import build_docs
+    from ..ontology.docs import build_docs
 
     result = build_docs(out, location=location)
     click.echo(
@@ -239,7 +239,7 @@ def release(out: str, location: str | None) -> None:
     Each in Turtle, OWL (RDF/XML) and JSON-LD, byte-for-byte reproducible, with
     skos:definition generated from the IAO:0000115 definitions for SKOS tools.
     """
-    from ..ontology_release import write_release
+    from ..ontology.release import write_release
 
     for path in write_release(out, location=location):
         click.echo(f"wrote {path} ({path.stat().st_size} bytes)")
@@ -261,7 +261,7 @@ def sheet() -> None:
 @handle_errors
 def sheet_export(out: str, location: str | None) -> None:
     """Write one row per class: IRI, label, synonyms, parent, definition and its sources, ..."""
-    from ..term_sheet import export_sheet
+    from ..ontology.term_sheet import export_sheet
 
     rows = export_sheet(out, location=location)
     click.echo(f"wrote {out} ({rows} rows)")
@@ -284,9 +284,9 @@ def sheet_import(path: str, folder: str | None, no_reasoner: bool) -> None:
     Prints the diff and the checks. Exit status: 0 applied (or nothing to apply), 1 the edited
     ontology fails a check (nothing written), 2 a bad row (FILE:ROW:COLUMN; nothing written).
     """
-    from ..ontology_diff import format_diff
-    from ..qc import format_report
-    from ..term_sheet import import_sheet
+    from ..ontology.diff import format_diff
+    from ..ontology.qc import format_report
+    from ..ontology.term_sheet import import_sheet
 
     result = import_sheet(path, folder, reasoner=not no_reasoner)
     if not result.files:
@@ -322,7 +322,7 @@ def migrate_annotations(folder: str | None, check_only: bool) -> None:
     IAO:0000116; terms get a curation status and term editor; bibliography entries a label;
     dates and years OWL 2 datatypes. Files already in that form are left byte-identical.
     """
-    from ..ontology_migration import migrate_directory
+    from ..ontology.migration import migrate_directory
     from ..resources import resource_dir
 
     target = Path(folder) if folder else resource_dir("ontology")

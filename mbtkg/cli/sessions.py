@@ -8,13 +8,13 @@ from pathlib import Path
 import click
 
 from ..errors import InputError, Location
-from ..fast_shacl import default_compiled
-from ..fast_shacl.parallel import validate_paths
 from ..loading import DEFAULT_ENGINE, LoadInputError, load
 from ..sessions.files import expand_session_paths
 from ..stores import open_store
-from ..validate import ENGINES
-from ..validation_cache import ValidationCache, default_cache_dir
+from ..validation.cache import ValidationCache, default_cache_dir
+from ..validation.fast_shacl import default_compiled
+from ..validation.fast_shacl.parallel import validate_paths
+from ..validation.validate import ENGINES
 from . import EXIT_FAILED, EXIT_INPUT, handle_errors, store_option
 from .stores import progress_bar
 
@@ -100,11 +100,11 @@ def validate(
                 err=True,
             )
         else:
-            from ..validation_report import report_turtle  # rdflib: only when a report is asked
+            from ..validation.report import report_turtle  # rdflib: only when a report is asked
 
             _write_report(Path(report_file), report_turtle(report))
     if fmt == "json":
-        from ..validation_report import report_json
+        from ..validation.report import report_json
 
         click.echo(report_json(report, errors))
     else:
