@@ -24,9 +24,10 @@ from .cli_latency import format_latency, measure_latency
 from .phases import measure_load, measure_queries, measure_validation, stores_from
 from .timing import machine, peak_rss_mb
 
-#: The targets of issue 6, stated for 1,000 sessions on two cores.
+#: The targets of issues 6, 14 and 16, stated for 1,000 sessions on two cores. Issue 6 asked
+#: for a load within 1.5 times the raw bulk load; issue 16 tightened it to 1.2.
 TARGETS = {
-    "load_ratio_max": 1.5,
+    "load_ratio_max": 1.2,
     "infer_ratio_max": 1.5,
     "validation_speedup_min": 20.0,
     "query_ratio_max": 1.1,
