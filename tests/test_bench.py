@@ -112,8 +112,11 @@ def test_only_the_queries_on_disk(tmp_path: Path) -> None:
     one = [r for r in rows if r["variant"] == "one session"]
     assert one and {r["params"]["session"] for r in one} == {"p0001-s01"}
     assert set(data["met"]) == {"disk_queries"}
-    slowest_one = max(r["mbtkg_s"] for r in rows if r["variant"] != "all sessions")
-    slowest_all = max(r["mbtkg_s"] for r in rows if r["variant"] == "all sessions")
+    # questions without a session parameter (unused-concepts, we-ness-sessions ...) ask about
+    # the whole store: they are judged with the all-session variants, not against 50 ms
+    assert {r["variant"] for r in rows} == {"one session", "all sessions", "example"}
+    slowest_one = max(r["mbtkg_s"] for r in rows if r["variant"] == "one session")
+    slowest_all = max(r["mbtkg_s"] for r in rows if r["variant"] != "one session")
     ratios = data["ratios"]
     assert ratios["slowest_one_session_query_s"] == pytest.approx(slowest_one, abs=1e-4)
     assert ratios["slowest_all_sessions_query_s"] == pytest.approx(slowest_all, abs=1e-4)

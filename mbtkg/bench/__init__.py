@@ -218,8 +218,10 @@ def _summary(
         ratios["worst_query_vs_raw"] = round(worst, 3)
         ratios["slowest_query_s"] = round(slowest, 4)
         if load is not None and load["store"] == "disk":
-            one = [q["mbtkg_s"] for q in queries if q["variant"] != "all sessions"]
-            every = [q["mbtkg_s"] for q in queries if q["variant"] == "all sessions"]
+            # a query without a session parameter ("example") asks about the whole store, as
+            # the all-session variants do; only a one-session variant is held to 50 ms
+            one = [q["mbtkg_s"] for q in queries if q["variant"] == "one session"]
+            every = [q["mbtkg_s"] for q in queries if q["variant"] != "one session"]
             ratios["slowest_one_session_query_s"] = round(max(one, default=0.0), 4)
             ratios["slowest_all_sessions_query_s"] = round(max(every, default=0.0), 4)
             met["disk_queries"] = (
