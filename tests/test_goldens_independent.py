@@ -19,10 +19,12 @@ from rdflib_reference import RdflibReference
 
 from mbtkg import vocab
 from mbtkg.concepts import default_index
-from mbtkg.loading import prepare
-from mbtkg.queries import get_query
+from mbtkg.generate import generate_corpus
+from mbtkg.loading import load, prepare
+from mbtkg.queries import get_query, run_query
 from mbtkg.resources import example_sessions
 from mbtkg.sessions import read_session
+from mbtkg.stores import open_store
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "queries"
 # rdflib's SPARQL engine still calls its own deprecated Dataset methods
@@ -201,10 +203,10 @@ def test_mentalizing_after_intervention_from_the_session_files() -> None:
     assert expected
 
 
-def test_annotator_disagreements_from_the_session_files() -> None:
-    """The query's meaning (see its comments), computed from the session model directly."""
-    golden = _golden("annotator-disagreements")
-    assert golden["params"] == {}
+def _disagreements(paths: list[Path]) -> list[tuple[Any, ...]]:
+    """annotator-disagreements' meaning (see its comments), computed from session files: one row
+    (session, turn, family, annotator 1, code 1, annotator 2, code 2) per code that only one of
+    two annotators used on a turn while the other used a different code of the same family."""
     index = default_index()
     roots = {
         "mentalizing": (vocab.MBT + "Mentalizing", vocab.MBT + "PrementalizingMode"),
@@ -217,7 +219,7 @@ def test_annotator_disagreements_from_the_session_files() -> None:
         return {f for f, rs in roots.items() if lineage & set(rs)}
 
     expected: list[tuple[Any, ...]] = []
-    for path in example_sessions():
+    for path in paths:
         session_id, codes = _codes(path)
         coders = sorted({c.coder for c in codes})
         turns = sorted({t for c in codes for t in range(c.start, c.end + 1)})
@@ -234,6 +236,33 @@ def test_annotator_disagreements_from_the_session_files() -> None:
                             for y in only_b:
                                 row = (session_id, turn, family, a, index.label(x.concept), b)
                                 expected.append((*row, index.label(y.concept)))
+    return expected
+
+
+def test_annotator_disagreements_from_the_session_files() -> None:
+    """The golden against the query's meaning, computed from the session model directly."""
+    golden = _golden("annotator-disagreements")
+    assert golden["params"] == {}
+    expected = _disagreements(list(example_sessions()))
     columns = golden["columns"]
     assert sorted(expected) == sorted(tuple(r[c] for c in columns) for r in golden["rows"])
     assert len(expected) == 8
+
+
+def test_annotator_disagreements_on_generated_sessions(tmp_path: Path) -> None:
+    """On generated sessions (a second coder on about a quarter of them, overlapping the first
+    on a third of the turns), the query answers exactly what the session files mean. The
+    examples alone never have two annotators agree on one code of a turn and differ on another,
+    so a code the other annotator also used, wrongly counted as a disagreement, shows only here.
+    """
+    corpus = generate_corpus(tmp_path / "gen", sessions=24, seed=3, turns=80)
+    store = open_store("oxigraph:memory")
+    load(corpus.files, store)
+    expected = _disagreements(list(corpus.files))
+    answer = run_query(store, "annotator-disagreements").values()
+    got = [tuple(row.values()) for row in answer]
+    assert len(expected) >= 10, "the corpus should hold disagreements to compare"
+    assert sorted(got) == sorted(expected)
+    one = expected[0][0]
+    by_one = run_query(store, "annotator-disagreements", {"session": one}).values()
+    assert sorted(tuple(r.values()) for r in by_one) == sorted(e for e in expected if e[0] == one)
