@@ -30,8 +30,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -94,6 +95,12 @@ class CompetencyQuery:
     example: dict[str, str]
     sparql: str
     path: Path
+    #: Texts already bound, by (values, repeats), and the guard's verdict on the file's text:
+    #: a query asked again with the same values costs a dictionary lookup, not a bind. Not part
+    #: of the value (the file's text, which the rest is read from, decides equality).
+    _memo: dict[object, object] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def check(self) -> None:
         """Raise UnsafeSparqlError (naming the file) unless the query as written parses and
@@ -110,10 +117,14 @@ class CompetencyQuery:
 
     def vetted(self) -> bool:
         """Whether this is a bundled query whose exact text the guard passed before (all
-        bundled queries are SELECT queries that declare their own prefixes)."""
-        return self.path.parent == Path(_bundled_dir()) and (
-            _text_key(self.sparql) in _passed_bundled_texts()
-        )
+        bundled queries are SELECT queries that declare their own prefixes). Decided once per
+        parsed file (an edited file is parsed into a new object)."""
+        verdict = self._memo.get("vetted")
+        if verdict is None:
+            verdict = self._memo["vetted"] = self.path.parent == Path(_bundled_dir()) and (
+                _text_key(self.sparql) in _passed_bundled_texts()
+            )
+        return bool(verdict)
 
     def describe(self, values: Mapping[str, str]) -> str:
         """``query 'NAME' with session=susan-12, k=2`` (defaults included), for messages."""
@@ -138,6 +149,17 @@ class CompetencyQuery:
 
         The text as written is checked on a parse first (:func:`mbtkg.sparql_guard.check_sparql`):
         a query file using SERVICE or LOAD, or one that cannot be read, is refused here."""
+        key = (tuple(sorted(values.items())), repeats) if index is None else None
+        if key is not None and (bound := self._memo.get(key)) is not None:
+            return str(bound)
+        text = self._bind(values, index=index, repeats=repeats)
+        if key is not None:
+            if len(self._memo) >= _BOUND_TEXTS_KEPT:  # bounded, whatever the callers send
+                self._memo.clear()
+            self._memo[key] = text
+        return text
+
+    def _bind(self, values: Mapping[str, str], *, index: ConceptIndex | None, repeats: bool) -> str:
         self.check()
         known = {p.name: p for p in self.parameters}
         for name in values:
@@ -163,6 +185,10 @@ class CompetencyQuery:
             term = _term(p, raw, index or default_index(), self.name)
             text = _bind_line(text, p.name, str(term))
         return text
+
+
+#: How many bound texts each parsed query keeps (a server may be asked for any values).
+_BOUND_TEXTS_KEPT = 64
 
 
 def _bind_line(text: str, name: str, term: str) -> str:
@@ -229,10 +255,21 @@ def parse_query_file(path: str | Path) -> CompetencyQuery:
     """
     name = os.fspath(path)
     try:
-        stat = os.stat(name)
+        found = os.stat(name)
     except OSError as exc:
         raise QueryError(f"{name}: cannot read the query file: {exc.strerror}") from None
-    return _parse_cached(name, stat.st_mtime_ns, stat.st_size)
+    return _parse_cached(name, found.st_mtime_ns, found.st_size)
+
+
+def _parsed_if_file(name: str) -> CompetencyQuery | None:
+    """The parsed query file ``name``, or None when no regular file is there (one ``stat``)."""
+    try:
+        found = os.stat(name)
+    except OSError:
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        return None
+    return _parse_cached(name, found.st_mtime_ns, found.st_size)
 
 
 @lru_cache(maxsize=256)
@@ -365,12 +402,12 @@ def get_query(name_or_path: str) -> CompetencyQuery:
     already parsed); only an unknown name lists the directory, to suggest a known one.
     """
     if name_or_path.endswith(".rq"):
-        if os.path.isfile(name_or_path):
-            return parse_query_file(name_or_path)
+        if (query := _parsed_if_file(name_or_path)) is not None:
+            return query
     elif _QUERY_NAME.match(name_or_path):
         bundled = os.path.join(_bundled_dir(), name_or_path + ".rq")
-        if os.path.isfile(bundled):
-            return parse_query_file(bundled)
+        if (query := _parsed_if_file(bundled)) is not None:
+            return query
     queries = {q.name: q for q in list_queries()}
     if name_or_path in queries:
         return queries[name_or_path]

@@ -378,3 +378,34 @@ def test_every_bundled_query_is_a_select_query_that_declares_its_prefixes() -> N
     for cq in queries:
         tree = parseQuery(cq.sparql)  # parses: its prefixes are its own
         assert tree[1].name == "SelectQuery", cq.name
+
+
+def test_bound_texts_are_remembered_per_values_and_store_kind() -> None:
+    """A query asked again with the same values reuses its bound text; other values, or the
+    Virtuoso form without the ``# repeat`` lines, are bound afresh, and the memo stays bounded
+    whatever a caller (a server) sends."""
+    from mbtkg.queries import _BOUND_TEXTS_KEPT
+
+    query = get_query("annotator-disagreements")
+    one = query.bind({"session": "susan-12"})
+    assert query.bind({"session": "susan-12"}) is one
+    other = query.bind({"session": "noor-02"})
+    assert "noor-02" in other and "susan-12" not in other
+    virtuoso = query.bind({"session": "susan-12"}, repeats=False)
+    assert one.count("session/susan-12>") > 1 and virtuoso.count("session/susan-12>") == 1
+    everywhere = query.bind({})
+    assert "VALUES ?session" not in everywhere
+    for n in range(3 * _BOUND_TEXTS_KEPT):
+        assert f"s-{n}>" in query.bind({"session": f"s-{n}"})
+    assert len(query._memo) <= _BOUND_TEXTS_KEPT
+    assert query.bind({"session": "susan-12"}) == one
+
+
+def test_a_refused_value_is_refused_every_time() -> None:
+    """Remembering bound texts must not remember a refusal as an answer, nor let a bad value
+    through the second time."""
+    query = get_query("after-intervention")
+    for _ in range(2):
+        with pytest.raises(QueryError, match="parameter 'k' must be a whole number from 1"):
+            query.bind({"k": "0"})
+    assert 'VALUES ?k { "3"^^<http://www.w3.org/2001/XMLSchema#integer> }' in query.bind({"k": "3"})
