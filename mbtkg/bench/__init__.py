@@ -21,7 +21,13 @@ from typing import Any
 from ..concepts import default_ontology_quads
 from ..generate import generate_corpus
 from .cli_latency import format_latency, measure_latency
-from .phases import measure_load, measure_queries, measure_validation, stores_from
+from .phases import (
+    inferred_nquads_path,
+    measure_load,
+    measure_queries,
+    measure_validation,
+    stores_from,
+)
 from .timing import machine, peak_rss_mb
 
 #: The targets of issues 6, 14 and 16, stated for 1,000 sessions on two cores. Issue 6 asked
@@ -117,7 +123,7 @@ def run_bench(
         )
         load, graphs, nquads, first = measure_load(
             paths, repeat=repeat, jobs=jobs, disk=disk, workdir=base, keep_graphs=keep,
-            timed="load" in phases,
+            timed="load" in phases, infer="queries" in phases,
         )  # fmt: skip
         if "remote" in phases:
             from .remote import measure_remote
@@ -134,6 +140,7 @@ def run_bench(
             queries = measure_queries(
                 graphs, store, raw, repeat=repeat, rdflib_cap=rdflib_cap,
                 rdflib_timeout=rdflib_timeout, first_session=first,
+                inferred=inferred_nquads_path(nquads),
             )  # fmt: skip
             store.close()
             del raw

@@ -6,6 +6,7 @@ targets are stated in. Nothing is extrapolated: what was not run is reported as 
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import shutil
 import statistics
@@ -22,6 +23,7 @@ import pyoxigraph as ox
 from .. import vocab
 from ..concepts import default_ontology_quads
 from ..queries import list_queries, run_query
+from ..session_reasoning.fast import infer_graph
 from ..sessions import read_session, session_to_rdf
 from ..sessions.to_rdf import SessionGraph
 from ..stores.oxigraph import OxigraphStore
@@ -42,20 +44,29 @@ def all_quads(graphs: Sequence[SessionGraph]) -> list[ox.Quad]:
     return quads
 
 
+def inferred_nquads_path(nquads: Path) -> Path:
+    """Where :func:`write_corpus_nquads` writes the sessions' inferred graphs, beside ``nquads``."""
+    return nquads.with_name(nquads.stem + "-inferred.nq")
+
+
 def write_corpus_nquads(
-    paths: Sequence[Path], out: Path, *, keep: bool
+    paths: Sequence[Path], out: Path, *, keep: bool, infer: bool = False
 ) -> tuple[dict[str, float | int], list[SessionGraph], str]:
     """Read and convert every file once, in this process, timing both steps; write every quad
-    a load writes (ontology graph first) to one N-Quads file, the input of the raw bulk load.
+    a load without inference writes (ontology graph first) to one N-Quads file, the input of
+    the raw bulk load. With ``infer``, also write each session's inferred graph, as a default
+    load writes it, to :func:`inferred_nquads_path` (the query stores hold both files).
 
-    Returns the step times, the quad count, the session graphs (if ``keep``) and the id of the
-    first session ("none" for no file).
+    Returns the step times and quad counts, the session graphs (if ``keep``) and the id of
+    the first session ("none" for no file).
     """
     first = "none"
-    read_s = to_rdf_s = 0.0
+    read_s = to_rdf_s = infer_s = 0.0
     quads = len(default_ontology_quads())
+    inferred_quads = 0
     graphs: list[SessionGraph] = []
-    with out.open("wb") as f:
+    with out.open("wb") as f, contextlib.ExitStack() as stack:
+        inferred = stack.enter_context(inferred_nquads_path(out).open("wb")) if infer else None
         f.write(ox.serialize(default_ontology_quads(), format=ox.RdfFormat.N_QUADS) or b"")
         for path in paths:
             started = time.perf_counter()
@@ -68,9 +79,21 @@ def write_corpus_nquads(
             read_s += converted - started
             f.write(graph.nquads)
             quads += len(graph)
+            if inferred is not None:
+                started = time.perf_counter()
+                text = infer_graph(graph.session_id, graph.triples, graph.nquads)
+                infer_s += time.perf_counter() - started
+                inferred.write(text)
+                inferred_quads += text.count(b"\n")
             if keep:
                 graphs.append(graph)
-    steps = {"read_s": round(read_s, 4), "to_rdf_s": round(to_rdf_s, 4), "quads": quads}
+    steps: dict[str, float | int] = {
+        "read_s": round(read_s, 4),
+        "to_rdf_s": round(to_rdf_s, 4),
+        "quads": quads,
+    }
+    if infer:
+        steps.update(infer_s=round(infer_s, 4), query_store_inferred_quads=inferred_quads)
     return steps, graphs, first
 
 
@@ -133,18 +156,22 @@ def measure_load(
     workdir: Path,
     keep_graphs: bool = True,
     timed: bool = True,
+    infer: bool = False,
 ) -> tuple[dict[str, Any], list[SessionGraph], Path, str]:
     """Time ``mbtkg.loading.load`` against a raw bulk load of the same quads, each in a fresh
     process whose peak memory is measured; and, in this process, the load's steps. With
     ``timed=False`` only the N-Quads file is written (and its steps timed): the load figures
     are None.
 
+    With ``infer``, the sessions' inferred graphs are written beside the N-Quads file (for the
+    query stores; see :func:`write_corpus_nquads`).
+
     Returns the figures, the session graphs (if ``keep_graphs``), the N-Quads file and the
     id of the first session.
     """
     out: dict[str, Any] = {"store": "disk" if disk else "memory", "jobs": jobs}
     nquads = workdir / "corpus.nq"
-    steps, graphs, first = write_corpus_nquads(paths, nquads, keep=keep_graphs)
+    steps, graphs, first = write_corpus_nquads(paths, nquads, keep=keep_graphs, infer=infer)
     out.update(steps)
     if not timed:
         out.update(raw_bulk_load_s=None, load_s=None, ratio_load_vs_raw=None,
@@ -215,11 +242,14 @@ def measure_load(
 
 
 def stores_from(nquads: Path, *, disk: bool, workdir: Path) -> tuple[OxigraphStore, ox.Store]:
-    """An mbtkg store and a raw Oxigraph store, both bulk-loaded from the same file."""
+    """An mbtkg store and a raw Oxigraph store, both bulk-loaded from the same files: the
+    corpus and, when it was written, its inferred graphs (what a default load stores)."""
+    files = [nquads] + [p for p in (inferred_nquads_path(nquads),) if p.is_file()]
     store = OxigraphStore(None if not disk else _fresh_store(True, workdir, "query-store-"))
-    store.raw.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
     raw = ox.Store() if not disk else ox.Store(_fresh_store(True, workdir, "raw-query-store-"))
-    raw.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    for path in files:
+        store.raw.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+        raw.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
     return store, raw
 
 
@@ -317,11 +347,13 @@ def measure_queries(
     rdflib_cap: int,
     rdflib_timeout: float = 60.0,
     first_session: str | None = None,
+    inferred: Path | None = None,
 ) -> list[dict[str, Any]]:
     """Each competency query through mbtkg, on raw Oxigraph, and (small corpora) on rdflib.
 
     ``graphs`` may be empty (a corpus too large to keep): rdflib is then not run, and the
-    one-session variants use ``first_session``."""
+    one-session variants use ``first_session``. ``inferred``: the sessions' inferred graphs
+    (N-Quads) the Oxigraph stores hold, added to rdflib's copy too."""
     from ..queries import get_query
 
     first = first_session or (graphs[0].session_id if graphs else "none")
@@ -331,6 +363,8 @@ def measure_queries(
         import rdflib
 
         data = ox.serialize(all_quads(graphs), format=ox.RdfFormat.N_QUADS) or b""
+        if inferred is not None and inferred.is_file():  # the same store as Oxigraph's
+            data += inferred.read_bytes()
 
         def parse() -> rdflib.Dataset:
             ds = rdflib.Dataset()
