@@ -149,7 +149,8 @@ class CompetencyQuery:
 
         The text as written is checked on a parse first (:func:`mbtkg.sparql_guard.check_sparql`):
         a query file using SERVICE or LOAD, or one that cannot be read, is refused here."""
-        key = (tuple(sorted(values.items())), repeats) if index is None else None
+        plain = index is None and all(type(v) is str for v in values.values())
+        key = (tuple(sorted(values.items())), repeats) if plain else None
         if key is not None and (bound := self._memo.get(key)) is not None:
             return str(bound)
         text = self._bind(values, index=index, repeats=repeats)
