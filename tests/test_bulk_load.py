@@ -23,7 +23,7 @@ from mbtkg import vocab
 from mbtkg.cli import main
 from mbtkg.errors import ValidationFailed
 from mbtkg.generate import generate_corpus
-from mbtkg.loading import LoadInputError, load, session_ids
+from mbtkg.loading import LoadInputError, load, read_graphs, session_ids
 from mbtkg.stores import open_store, oxigraph_bulk
 from mbtkg.stores.oxigraph import OxigraphStore
 
@@ -39,6 +39,38 @@ def corpus(tmp_path: Path) -> list[Path]:
 @pytest.fixture()
 def flush_every_session(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(oxigraph_bulk, "FLUSH_BYTES", 1)
+
+
+def test_an_in_memory_store_is_given_each_graph_as_it_arrives(corpus: list[Path]) -> None:
+    """In memory, a session is written when it is added (the loading process is otherwise idle
+    while workers check the next files), and an abort still removes it; on disk, graphs wait
+    in the buffer for one large bulk load."""
+    graphs, errors = read_graphs(corpus[:2])
+    assert not errors
+    store = OxigraphStore(None)
+    writer = store.bulk_load()
+    writer.add(graphs[0].graph, graphs[0].nquads)
+    assert store.graph_size(graphs[0].graph) == len(graphs[0])
+    writer.add(graphs[1].graph, graphs[1].nquads)
+    assert store.graph_size(graphs[1].graph) == len(graphs[1])
+    writer.abort()
+    assert store.graph_names() == []
+
+
+def test_an_on_disk_store_buffers_graphs_until_the_flush(
+    tmp_path: Path, corpus: list[Path]
+) -> None:
+    graphs, errors = read_graphs(corpus[:1])
+    assert not errors
+    store = OxigraphStore(tmp_path / "db")
+    try:
+        writer = store.bulk_load()
+        writer.add(graphs[0].graph, graphs[0].nquads)
+        assert store.graph_names() == []
+        writer.commit()
+        assert store.graph_size(graphs[0].graph) == len(graphs[0])
+    finally:
+        store.close()
 
 
 @pytest.mark.parametrize("where", ["memory", "disk"])

@@ -328,10 +328,15 @@ def load(
     checked = 0
     read = 0
     target = _graph_load(store)
+    ontology: list[ox.Quad] | None = None
     try:
         report("check", 0, len(sources))
         checked_chunks = iter_checked(sources, engine=engine, jobs=jobs, index=index, infer=infer)
         for chunk, outcome in checked_chunks:
+            if ontology is None:
+                # parsed here, once the first chunk is back, while worker processes check
+                # the next ones: at the commit it would be waited for (a tenth of a small load)
+                ontology = ontology_graph_quads()
             chunk_errors = iter(outcome.input_errors())
             ready = []
             for slot in outcome.order:
@@ -380,7 +385,9 @@ def load(
                 validation,
             )
         report("write", 0, 1)
-        target.commit({vocab.ONTOLOGY_GRAPH: ontology_graph_quads()})
+        if ontology is None:
+            ontology = ontology_graph_quads()
+        target.commit({vocab.ONTOLOGY_GRAPH: ontology})
         report("write", 1, 1)
     except BaseException:
         target.abort()
