@@ -194,6 +194,12 @@ QUAD_CASES: dict[str, tuple[str, str, Callable[[SessionGraph], SessionGraph], Ex
         ),
         {("mbtsh:Occurrence-coder", 14)},
     ),
+    "mbtsh:Session-coAnnotators": (
+        "the writer links each annotator of the session to every other one",
+        "two-annotators.yaml",
+        lambda g: _without(g, vocab.annotator_iri("A-1"), vocab.MBT + "coAnnotator"),
+        {("mbtsh:Session-coAnnotators", 2)},
+    ),
 }
 
 
@@ -315,6 +321,35 @@ def test_covered_turns_are_checked_one_turn_at_a_time(engine: str) -> None:
         report = validate_graphs([edited], engine=engine)
         assert report_pairs(report) == {("mbtsh:Occurrence-coveredTurns", 17)}
         assert [v.value for v in report.violations] == [value]
+
+
+@pytest.mark.parametrize("engine", ["pyshacl", "fast"])
+def test_co_annotator_links_are_exactly_the_session_annotators(engine: str) -> None:
+    """The writer links A-1 and A-2 both ways; a missing direction, a link to an annotator the
+    session does not declare and a link of an annotator to itself are each reported, by both
+    engines, with the annotator at fault as the value."""
+    graph = graph_of(FIXTURES / "valid" / "two-annotators.yaml")
+    co = ox.NamedNode(vocab.MBT + "coAnnotator")
+    one, two = (ox.NamedNode(vocab.annotator_iri(a)) for a in ("A-1", "A-2"))
+    links = {(q.subject, q.object) for q in graph.quads if q.predicate == co}
+    assert links == {(one, two), (two, one)}
+    stranger = ox.NamedNode(vocab.annotator_iri("A-9"))
+    one_way = graph.with_quads([q for q in graph.quads if (q.predicate, q.subject) != (co, two)])
+    cases = (
+        (one_way, "annotator 'A-1'"),
+        (_with(graph, one.value, co.value, stranger), "annotator 'A-9'"),
+        (_with(graph, two.value, co.value, two), "annotator 'A-2'"),
+    )
+    for edited, value in cases:
+        report = validate_graphs([edited], engine=engine)
+        assert report_pairs(report) == {("mbtsh:Session-coAnnotators", 2)}
+        assert [v.value for v in report.violations] == [value]
+
+
+def test_a_session_with_one_annotator_has_no_co_annotator_link() -> None:
+    graph = graph_of(FIXTURES / "valid" / "one-turn.yaml")
+    assert not [q for q in graph.quads if q.predicate.value == vocab.MBT + "coAnnotator"]
+    assert validate_graphs([graph]).conforms
 
 
 @pytest.mark.parametrize("path", VALID, ids=[p.stem for p in VALID])

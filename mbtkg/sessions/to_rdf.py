@@ -240,6 +240,14 @@ def session_to_rdf(session: Session) -> SessionGraph:
         add((s, _m("hasAnnotator"), agent))
         add((agent, _A, _m("Annotator")))
         add((agent, _m("pseudonym"), _escape(a.id)))
+    # A key for agreement questions (docs/data-model.md): each annotator linked to every other
+    # annotator of the session, so that comparing two annotators starts from the sessions that
+    # have two instead of reading every session's codes.
+    agents = [_iri(vocab.annotator_iri(a.id)) for a in session.annotators]
+    for one in agents:
+        for other in agents:
+            if other != one:
+                add((one, _m("coAnnotator"), other))
 
     turn_base = vocab.turn_iri(sid, 0)[:-1]  # every turn IRI is this plus the turn id
     previous: str | None = None
