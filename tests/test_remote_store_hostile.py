@@ -63,6 +63,8 @@ class Hostile:
 
     port: int = 0
     requests: list[str] = field(default_factory=list)
+    #: (method, path) of each request, in order.
+    calls: list[tuple[str, str]] = field(default_factory=list)
     #: How each drip ended: "complete" (all sent) or "cut" (the client hung up first).
     drips: list[str] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -87,14 +89,17 @@ def _handler(state: Hostile, other: Hostile | None) -> type[socketserver.BaseReq
             authorized = "\r\nauthorization: digest " in head.lower()
             target = line.split(" ")[1] if line.count(" ") >= 2 else "/"
             state.requests.append(target)
+            state.calls.append((line.split(" ")[0], urlsplit(target).path))
             path = urlsplit(target).path
             query = parse_qs(urlsplit(target).query).get("query", [""])[0]
             with contextlib.suppress(OSError):
+                has_body = "\r\ncontent-length: 0\r\n" not in head.lower() + "\r\n" and (
+                    "\r\ncontent-length:" in head.lower()
+                )
                 if path == "/digest-upload":
-                    has_body = "\r\ncontent-length: 0\r\n" not in head.lower() + "\r\n" and (
-                        "\r\ncontent-length:" in head.lower()
-                    )
                     self._digest_upload(sock, authorized, has_body)
+                elif path == "/refuse-upload":
+                    self._refuse(sock, has_body)
                 else:
                     self._answer(sock, path, query)
 
@@ -115,6 +120,15 @@ def _handler(state: Hostile, other: Hostile | None) -> type[socketserver.BaseReq
                 while sock.recv(65536):
                     pass
             self._send(sock, "204 No Content", b"")
+
+        def _refuse(self, sock: socket.socket, has_body: bool) -> None:
+            """A server that refuses every request (no or wrong credentials) with 401 and hangs
+            up on an upload before reading its body, however often it is sent."""
+            state.drips.append("refused")
+            self._send(sock, "401 Unauthorized", b"", 'WWW-Authenticate: Basic realm="r"')
+            if has_body:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.close()
 
         def _send(self, sock: object, status: str, body: bytes, *headers: str) -> None:
             head = [f"HTTP/1.1 {status}", f"Content-Length: {len(body)}", "Connection: close"]
@@ -431,9 +445,35 @@ def test_a_dropped_request_that_is_not_idempotent_is_not_sent_again(
             "POST", f"http://127.0.0.1:{hostile.port}/drop-always", data=b"x", what="the update"
         )
     assert hostile.requests.count("/drop-always") == before + 1
+    puts = hostile.calls.count(("PUT", "/drop-always"))
     with pytest.raises(StoreError, match="could not reach the SPARQL server"):
         client.send("PUT", f"http://127.0.0.1:{hostile.port}/drop-always", data=b"x", what="G")
-    assert hostile.requests.count("/drop-always") == before + 3  # once more, and only once
+    # once more, and only once; then a bodiless HEAD asks whether it was a refusal (it was not)
+    assert hostile.calls.count(("PUT", "/drop-always")) == puts + 2
+    assert hostile.calls[-1] == ("HEAD", "/drop-always")
+
+
+@pytest.mark.parametrize(
+    ("user", "said"),
+    [(None, "the server wants credentials"), ("dba", "the server refused the credentials")],
+)
+def test_an_upload_refused_before_its_body_is_read_says_why(
+    servers: tuple[Hostile, Hostile], user: str | None, said: str
+) -> None:
+    """Regression: a server that answers 401 and hangs up before reading the body (Virtuoso
+    under load) broke the pipe twice, and the message said the server could not be reached;
+    a bodiless probe now finds the 401 and says what to do about the credentials."""
+    hostile = servers[0]
+    url = f"http://127.0.0.1:{hostile.port}/refuse-upload"
+    chosen = RemoteSettings(
+        dialect="standard", user=user, password=None if user is None else "wrong", auth="basic"
+    )
+    client = HttpClient(chosen, (url,))
+    body = b"<urn:a> <urn:b> <urn:c> .\n" * 200_000  # far more than a socket buffer
+    with pytest.raises(StoreError, match=f"was refused \\(HTTP 401\\): {said}") as caught:
+        client.send("PUT", url, data=body, what="the upload of graph G")
+    assert "could not reach" not in str(caught.value)
+    assert "wrong" not in str(caught.value)
 
 
 def test_a_digest_upload_is_not_lost_to_a_server_that_closes_on_its_challenge(

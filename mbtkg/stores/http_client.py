@@ -241,6 +241,8 @@ class HttpClient:
         An idempotent request (GET, HEAD, PUT, DELETE) whose connection the server dropped is
         sent once more: a server that answers an unauthenticated upload with 401 may close the
         connection before the body is through (Virtuoso with digest auth does, under load).
+        When that one drops too, a bodiless probe asks whether the server refuses the
+        credentials, so that the message says so instead of "could not reach".
         """
         try:
             return self._send_once(method, url, data=data, headers=headers, what=what)
@@ -252,7 +254,24 @@ class HttpClient:
         try:
             return self._send_once(method, url, data=data, headers=headers, what=what)
         except _ConnectionDropped as dropped:
-            raise StoreError(self._unreachable(url, dropped.reason, what)) from None
+            refusal = self._refusal(url, what) if data else None
+            raise StoreError(refusal or self._unreachable(url, dropped.reason, what)) from None
+
+    def _refusal(self, url: str, what: str) -> str | None:
+        """Why a server that hung up on an upload refuses it, when a bodiless HEAD with the
+        same credentials is answered with 401 or 403: a server may answer an upload so and
+        close the connection before the body is through, and the client then sees only the
+        broken connection. None when the probe is not refused so."""
+        with _Watchdog(self._timeout) as watchdog:
+            try:
+                probe = urllib.request.Request(url, method="HEAD")
+                self._opener(watchdog).open(probe, timeout=self._timeout).close()
+            except urllib.error.HTTPError as exc:
+                if exc.code in (401, 403):
+                    return self._http_message(exc, url, what)
+            except Exception:  # noqa: BLE001 - only a clear refusal changes the message
+                return None
+        return None
 
     def _learn_challenge(self, url: str) -> None:
         """A bodiless HEAD, so that the digest handler learns the server's challenge."""
