@@ -75,10 +75,14 @@ def session_to_jsonld(session: Session, *, index: ConceptIndex | None = None) ->
                 "roleIn": _curie(s),
             }
         )
-    node["annotators"] = [
-        {"id": _curie(vocab.annotator_iri(a.id)), "type": "Annotator", "pseudonym": a.id}
-        for a in session.annotators
-    ]
+    agents = [_curie(vocab.annotator_iri(a.id)) for a in session.annotators]
+    node["annotators"] = []
+    for a, agent in zip(session.annotators, agents, strict=True):
+        annotator: dict[str, Any] = {"id": agent, "type": "Annotator", "pseudonym": a.id}
+        others = [other for other in agents if other != agent]
+        if others:  # the key the writer adds for agreement questions (docs/data-model.md)
+            annotator["coAnnotator"] = others
+        node["annotators"].append(annotator)
     node["turns"] = []
     for k, t in enumerate(session.turns):
         turn: dict[str, Any] = {
