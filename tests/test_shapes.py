@@ -346,6 +346,22 @@ def test_co_annotator_links_are_exactly_the_session_annotators(engine: str) -> N
         assert [v.value for v in report.violations] == [value]
 
 
+def test_three_annotators_are_each_linked_to_the_two_others(tmp_path: Path) -> None:
+    text = (FIXTURES / "valid" / "two-annotators.yaml").read_text(encoding="utf-8")
+    text = text.replace("  - {id: A-2}\n", "  - {id: A-2}\n  - {id: A-3}\n", 1)
+    path = tmp_path / "three-annotators.yaml"
+    path.write_text(text, encoding="utf-8")
+    graph = session_to_rdf(read_session(path))
+    co = vocab.MBT + "coAnnotator"
+    links = sorted(
+        (q.subject.value.rsplit("/", 1)[1], q.object.value.rsplit("/", 1)[1])
+        for q in graph.quads
+        if q.predicate.value == co
+    )
+    assert links == [(a, b) for a in ("A-1", "A-2", "A-3") for b in ("A-1", "A-2", "A-3") if a != b]
+    assert validate_graphs([graph]).conforms
+
+
 def test_a_session_with_one_annotator_has_no_co_annotator_link() -> None:
     graph = graph_of(FIXTURES / "valid" / "one-turn.yaml")
     assert not [q for q in graph.quads if q.predicate.value == vocab.MBT + "coAnnotator"]
