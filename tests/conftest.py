@@ -18,6 +18,21 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every cache of this test run (derived rules, validation results) in a directory of its
+    own, inherited by the processes tests start: a test never writes to the user's cache, and
+    a result remembered there from the user's own work cannot change what a test sees (a
+    remembered validation skips reading the file)."""
+    previous = os.environ.get("MBTKG_CACHE_DIR")
+    os.environ["MBTKG_CACHE_DIR"] = str(tmp_path_factory.mktemp("mbtkg-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("MBTKG_CACHE_DIR", None)
+    else:
+        os.environ["MBTKG_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def susan_path() -> Path:
     """The flagship example session."""
