@@ -149,6 +149,64 @@ def test_the_concept_index_comes_from_the_cache(
         concepts.default_index.cache_clear()
 
 
+def _blank(quad: object) -> bool:
+    import pyoxigraph as ox
+
+    assert isinstance(quad, ox.Quad)
+    return isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
+
+
+def _shape(quad: object) -> str:
+    """A quad with its blank nodes written as ``_``."""
+    import pyoxigraph as ox
+
+    assert isinstance(quad, ox.Quad)
+    return " ".join(
+        "_" if isinstance(t, ox.BlankNode) else str(t)
+        for t in (quad.subject, quad.predicate, quad.object, quad.graph_name)
+    )
+
+
+def test_a_load_writes_the_ontology_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ontology graph a load writes comes from the cached N-Quads: built by the first
+    load, read by the next, and in the store the same graph as the Turtle files parse to."""
+    import pyoxigraph as ox
+
+    from mbtkg import vocab
+    from mbtkg.stores.oxigraph import OxigraphStore
+
+    monkeypatch.setenv("MBTKG_CACHE_DIR", str(tmp_path / "cache"))
+    example = [p for p in example_sessions() if p.suffix == ".yaml"][:1]
+    # what the Turtle files parse to, as an Oxigraph store keeps it (the store itself writes
+    # a literal such as "2"^^xsd:nonNegativeInteger as an xsd:integer)
+    reference = ox.Store()
+    reference.extend(concepts.load_ontology_quads())
+    parsed = list(reference)
+    concepts.default_ontology_nquads.cache_clear()
+    before = derived_cache.builds["ontology-nquads"]
+    try:
+        for expected_builds in (1, 1):
+            concepts.default_ontology_nquads.cache_clear()
+            store = OxigraphStore(None)
+            try:
+                load(example, store, jobs=1, infer=False)
+                graph = ox.NamedNode(vocab.ONTOLOGY_GRAPH)
+                stored = list(store.raw.quads_for_pattern(None, None, None, graph))
+            finally:
+                store.close()
+            assert derived_cache.builds["ontology-nquads"] == before + expected_builds
+            # each store names blank nodes its own way: the quads without them must be the
+            # same, and those with them the same up to the names
+            assert len(stored) == len(parsed) > 5000
+            assert {q for q in stored if not _blank(q)} == {q for q in parsed if not _blank(q)}
+            assert sorted(map(_shape, stored)) == sorted(map(_shape, parsed))
+        assert len(_entries(tmp_path / "cache" / "derived", "ontology-nquads")) == 1
+    finally:
+        concepts.default_ontology_nquads.cache_clear()
+
+
 # ---------------------------------------------------------------- workers
 
 
@@ -158,6 +216,7 @@ def fresh_process_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     built or read what (the log file is shared with forked workers)."""
     monkeypatch.setenv("MBTKG_CACHE_DIR", str(tmp_path / "cache"))
     concepts.default_index.cache_clear()
+    concepts.default_ontology_nquads.cache_clear()
     engine.default_rules.cache_clear()
     monkeypatch.setattr(parallel, "_validator", None)
     log_path = tmp_path / "derived.log"
@@ -174,6 +233,7 @@ def fresh_process_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
         logger.setLevel(old_level)
         handler.close()
         concepts.default_index.cache_clear()
+        concepts.default_ontology_nquads.cache_clear()
         engine.default_rules.cache_clear()
 
 
@@ -211,10 +271,12 @@ def test_load_workers_neither_build_nor_read_the_rules(
     assert started == [2]  # worker processes did run
     lines = fresh_process_state.read_text().splitlines()
     me = os.getpid()
-    # Built once, here, before the workers started; no worker built or read anything.
+    # Built once, here (the rules before the workers started, the ontology's N-Quads for
+    # the write); no worker built or read anything.
     assert sorted(lines) == [
         f"built compiled-shapes in process {me}",
         f"built concept-index in process {me}",
+        f"built ontology-nquads in process {me}",
     ]
 
 

@@ -15,7 +15,12 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .. import vocab
-from ..concepts import ConceptIndex, default_index, default_ontology_quads
+from ..concepts import (
+    ConceptIndex,
+    default_index,
+    default_ontology_nquads,
+    default_ontology_quads,
+)
 from ..errors import InputError, Location, StoreError, UnknownNameError, ValidationFailed
 from ..session_reasoning.fast import infer_graph
 from ..sessions import Session, SessionGraph, read_session, session_to_rdf
@@ -328,15 +333,17 @@ def load(
     checked = 0
     read = 0
     target = _graph_load(store)
-    ontology: list[ox.Quad] | None = None
     try:
         report("check", 0, len(sources))
         checked_chunks = iter_checked(sources, engine=engine, jobs=jobs, index=index, infer=infer)
+        ontology_written = False
         for chunk, outcome in checked_chunks:
-            if ontology is None:
-                # parsed here, once the first chunk is back, while worker processes check
-                # the next ones: at the commit it would be waited for (a tenth of a small load)
-                ontology = ontology_graph_quads()
+            if not ontology_written:
+                # the ontology graph goes in with the sessions, as N-Quads, once the worker
+                # processes have started (they fork when the first chunk is asked for): its
+                # write then overlaps their checking instead of waiting for the commit
+                target.add(vocab.ONTOLOGY_GRAPH, default_ontology_nquads())
+                ontology_written = True
             chunk_errors = iter(outcome.input_errors())
             ready = []
             for slot in outcome.order:
@@ -385,9 +392,9 @@ def load(
                 validation,
             )
         report("write", 0, 1)
-        if ontology is None:
-            ontology = ontology_graph_quads()
-        target.commit({vocab.ONTOLOGY_GRAPH: ontology})
+        if not ontology_written:
+            target.add(vocab.ONTOLOGY_GRAPH, default_ontology_nquads())
+        target.commit()
         report("write", 1, 1)
     except BaseException:
         target.abort()

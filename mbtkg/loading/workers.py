@@ -123,6 +123,31 @@ def _check_files(
     return CheckedChunk(sessions, tuple(errors), tuple(order))
 
 
+def guided_chunks(sources: list[str], jobs: int) -> list[list[str]]:
+    """``sources`` cut into chunks that shrink towards the end (guided scheduling).
+
+    Each chunk takes ``1 / (2 * jobs)`` of the files still left, at most :data:`MAX_CHUNK`
+    and at least one. Every chunk costs a worker a fixed price (about 6 ms here: the batch
+    SHACL queries are parsed and planned once per chunk), so few large chunks are cheapest;
+    the small ones at the end keep the workers finishing together, and each chunk's sessions
+    are written while the next ones are checked. Ten files on two workers: 3, 2, 2, 1, 1, 1
+    (six chunks instead of ten single files).
+
+    >>> [len(c) for c in guided_chunks([str(n) for n in range(10)], 2)]
+    [3, 2, 2, 1, 1, 1]
+    >>> [len(c) for c in guided_chunks([str(n) for n in range(100)], 2)][:8]
+    [16, 16, 16, 13, 10, 8, 6, 4]
+    """
+    chunks: list[list[str]] = []
+    start = 0
+    while start < len(sources):
+        left = len(sources) - start
+        size = max(1, min(MAX_CHUNK, -(-left // (2 * jobs))))
+        chunks.append(sources[start : start + size])
+        start += size
+    return chunks
+
+
 def iter_checked(
     paths: Sequence[str | Path],
     *,
@@ -150,8 +175,7 @@ def iter_checked(
             chunk = sources[start : start + size]
             yield chunk, check_files(chunk, engine, index, infer)
         return
-    size = max(1, min(MAX_CHUNK, len(sources) // (jobs * 4)))
-    chunks = [sources[start : start + size] for start in range(0, len(sources), size)]
+    chunks = guided_chunks(sources, jobs)
     # A bounded window of chunks in flight: workers run ahead of the caller by at most
     # WINDOW_PER_JOB chunks each, so memory stays bounded however many files there are.
     window = jobs * WINDOW_PER_JOB
