@@ -206,7 +206,8 @@ def test_mentalizing_after_intervention_from_the_session_files() -> None:
 def _disagreements(paths: list[Path]) -> list[tuple[Any, ...]]:
     """annotator-disagreements' meaning (see its comments), computed from session files: one row
     (session, turn, family, annotator 1, code 1, annotator 2, code 2) per code that only one of
-    two annotators used on a turn while the other used a different code of the same family."""
+    two annotators used on a turn while the other used a different code of the same family,
+    each such row once."""
     index = default_index()
     roots = {
         "mentalizing": (vocab.MBT + "Mentalizing", vocab.MBT + "PrementalizingMode"),
@@ -219,6 +220,7 @@ def _disagreements(paths: list[Path]) -> list[tuple[Any, ...]]:
         return {f for f, rs in roots.items() if lineage & set(rs)}
 
     expected: list[tuple[Any, ...]] = []
+    listed: set[tuple[Any, ...]] = set()  # a code given twice on a turn is one disagreement
     for path in paths:
         session_id, codes = _codes(path)
         coders = sorted({c.coder for c in codes})
@@ -235,8 +237,44 @@ def _disagreements(paths: list[Path]) -> list[tuple[Any, ...]]:
                         for x in only_a:
                             for y in only_b:
                                 row = (session_id, turn, family, a, index.label(x.concept), b)
-                                expected.append((*row, index.label(y.concept)))
+                                full = (*row, index.label(y.concept))
+                                if full not in listed:
+                                    listed.add(full)
+                                    expected.append(full)
     return expected
+
+
+_TWICE = """\
+# Fictional session written for mbtkg's tests. Not real patient material.
+session: {id: twice-01, date: 2025-03-03, number: 1, setting: individual}
+participants:
+  - {id: P-1, role: patient}
+  - {id: T-1, role: therapist}
+annotators:
+  - {id: A-1}
+  - {id: A-2}
+turns:
+  - {id: 1, speaker: T-1, text: "How was the week?"}
+  - {id: 2, speaker: P-1, text: "Bad. Everyone was against me, I just know it."}
+  - {id: 3, speaker: T-1, text: "Everyone?"}
+annotations:
+  - {id: a1, concept: psychic equivalence, turns: 2, annotator: A-1}
+  - {id: a2, concept: psychic equivalence, turns: [2, 3], annotator: A-1}
+  - {id: a3, concept: teleological mode, turns: 2, annotator: A-2}
+"""
+
+
+def test_a_code_given_twice_on_a_turn_is_one_disagreement(tmp_path: Path) -> None:
+    """One annotator codes a mode twice on turn 2 (two annotations), the other a different
+    mode: that is one disagreement on the turn, listed once, not once per annotation."""
+    path = tmp_path / "twice-01.yaml"
+    path.write_text(_TWICE, encoding="utf-8")
+    store = open_store("oxigraph:memory")
+    load([path], store)
+    got = [tuple(r.values()) for r in run_query(store, "annotator-disagreements").values()]
+    row = ("twice-01", 2, "mentalizing", "A-1", "psychic equivalence", "A-2", "teleological mode")
+    assert got == [row]
+    assert _disagreements([path]) == [row]
 
 
 def test_annotator_disagreements_from_the_session_files() -> None:
