@@ -240,3 +240,54 @@ def test_only_the_readers_needs_no_corpus(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
     bad = CliRunner().invoke(main, ["bench", "--only", "readers", "--reader-sizes", "1k"])
     assert bad.exit_code == 2 and "--reader-sizes" in bad.output
+
+
+class _Clock:
+    """A clock that moves only when told: each query run takes 1 ms, freeing an answer 50 ms."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+class _Answer:
+    """An answer whose freeing is slow (as thousands of Python objects are)."""
+
+    def __init__(self, clock: _Clock) -> None:
+        self.clock = clock
+
+    def __del__(self) -> None:
+        self.clock.now += 0.050
+
+
+def test_paired_times_take_turns_and_do_not_time_the_previous_answers_freeing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The side that goes first alternates, and freeing a side's previous answer is not counted
+    in its next run (it was: ours, always first and with the bigger answers, came out slower)."""
+    from types import SimpleNamespace
+
+    from mbtkg.bench import phases
+
+    clock = _Clock()
+    monkeypatch.setattr(phases, "time", SimpleNamespace(perf_counter=clock.perf_counter))
+    calls: list[str] = []
+
+    def ours() -> _Answer:
+        calls.append("ours")
+        clock.now += 0.001
+        return _Answer(clock)
+
+    def raw() -> list[int]:
+        calls.append("raw")
+        clock.now += 0.001
+        return [1]
+
+    ours_s, answer, raw_s, raw_answer, runs = phases._paired_times(ours, raw, 3)
+    assert runs == phases.FAST_QUERY_RUNS  # a 1 ms query is run more often
+    assert calls[:6] == ["ours", "raw", "raw", "ours", "ours", "raw"]
+    assert calls.count("ours") == calls.count("raw") == runs
+    assert ours_s == pytest.approx(0.001) and raw_s == pytest.approx(0.001)
+    assert isinstance(answer, _Answer) and raw_answer == [1]
