@@ -319,10 +319,17 @@ def _paired_times(
     side's previous run is freed before its next run is timed: when ours always went first,
     and freeing its previous answer (thousands of Python objects) counted in its time, ours
     was 1.05-1.25x raw on many millisecond variants that this way come out at 1.00-1.09x.
+
+    One untimed run through ours comes first. Both sides ask the same store, so it warms the
+    store's caches (on disk, the pages read and the blocks decompressed) and ours' own (the
+    bound query text) for both: without it, a query timed once per side (``repeat=1``, the
+    10,000-session runs) charged the cold start to whichever side went first, 1.5-7.5x on disk.
     """
     times: dict[str, list[float]] = {"ours": [], "raw": []}
     results: dict[str, Any] = {"ours": None, "raw": None}
     sides = {"ours": ours, "raw": raw}
+    warm_up = ours()
+    del warm_up
     runs = max(1, repeat)
     done = 0
     while done < runs:
