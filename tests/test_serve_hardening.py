@@ -513,7 +513,7 @@ def test_a_disk_store_is_queried_through_the_workers(tmp_path: Path) -> None:
         port = server.server_address[1]
         for _ in range(3):
             status, body = request(port, "GET", query_target(COUNT_ALL))
-            assert status == 200
+            assert status == 200, body
             assert int(json.loads(body)["results"]["bindings"][0]["n"]["value"]) == len(store.raw)
     finally:
         server.shutdown()
