@@ -15,6 +15,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from serve_process import mbtkg_serve_process
 
+from mbtkg.errors import StoreError
 from mbtkg.loading import load
 from mbtkg.resources import example_sessions
 from mbtkg.serve import ServeOptions, make_server
@@ -504,8 +505,12 @@ def test_a_runaway_update_is_stopped_and_changes_nothing() -> None:
 
 
 def test_a_disk_store_is_queried_through_the_workers(tmp_path: Path) -> None:
-    store = OxigraphStore(tmp_path / "store")
-    load([p for p in example_sessions() if p.stem == "susan-12"], store)
+    writer = OxigraphStore(tmp_path / "store")
+    load([p for p in example_sessions() if p.stem == "susan-12"], writer)
+    quads = len(writer.raw)
+    writer.close()
+    del writer
+    store = OxigraphStore(tmp_path / "store", read_only=True)
     server = make_server(store, port=0, options=ServeOptions(timeout=20))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -514,11 +519,75 @@ def test_a_disk_store_is_queried_through_the_workers(tmp_path: Path) -> None:
         for _ in range(3):
             status, body = request(port, "GET", query_target(COUNT_ALL))
             assert status == 200, body
-            assert int(json.loads(body)["results"]["bindings"][0]["n"]["value"]) == len(store.raw)
+            assert int(json.loads(body)["results"]["bindings"][0]["n"]["value"]) == quads > 0
     finally:
         server.shutdown()
         server.server_close()
         store.close()
+
+
+def test_a_disk_store_open_for_writing_is_not_served(tmp_path: Path) -> None:
+    """Workers are forked from the server; forked next to a writer's background threads, one
+    can wait forever for a lock such a thread held (see the test below). So the endpoint
+    serves a disk store only from a read-only handle, and says so."""
+    store = OxigraphStore(tmp_path / "store")
+    try:
+        with pytest.raises(StoreError, match=r"open for writing.*served read-only.*read_only=True"):
+            make_server(store, port=0, options=ServeOptions(timeout=20))
+    finally:
+        store.close()
+
+
+#: Updates sent while two clients query without pause. Before the fix, a worker forked while
+#: the server's writer was flushing or compacting hung until the time limit about once in
+#: every five updates (16 queries of 1,026 in a 90 s run with 83 updates).
+UPDATES_WHILE_QUERIED = 40
+
+
+def test_updates_to_a_served_disk_store_never_leave_a_query_worker_hanging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: with --allow-update on a disk store, the server kept the store open for
+    writing, and a worker forked while a RocksDB background thread (a flush, a compaction)
+    held the engine's lock waited for it until the time limit: 503. Now each update opens a
+    writer of its own and closes it, its background work done, before any worker is forked."""
+    monkeypatch.setenv("MBTKG_SERVE_TOKEN", TOKEN)
+    OxigraphStore(tmp_path / "store").close()  # `mbtkg serve` serves a store, never creates one
+    selector = f"oxigraph:{tmp_path / 'store'}"
+    with mbtkg_serve_process("--store", selector, "--allow-update", "--timeout", "5") as (url, _):
+        port = urlsplit(url).port
+        assert port is not None
+        done = threading.Event()
+        statuses: Counter[int] = Counter()
+        refusals: list[str] = []
+
+        def query_until_done() -> None:
+            while not done.is_set():
+                status, body = request(port, "GET", query_target(COUNT_ALL))
+                statuses[status] += 1
+                if status != 200:
+                    refusals.append(body)
+
+        clients = [threading.Thread(target=query_until_done) for _ in range(2)]
+        for client in clients:
+            client.start()
+        headers = {"Content-Type": "application/sparql-update", "Authorization": f"Bearer {TOKEN}"}
+        try:
+            for i in range(UPDATES_WHILE_QUERIED):
+                triples = " ".join(f"<urn:s{i}-{k}> <urn:p> {k} ." for k in range(20))
+                update = f"INSERT DATA {{ GRAPH <urn:test:u{i}> {{ {triples} }} }}".encode()
+                status, body = request(port, "POST", "/sparql", headers=headers, body=update)
+                assert status == 204, body
+        finally:
+            done.set()
+            for client in clients:
+                client.join()
+        assert refusals == []
+        assert statuses[200] >= UPDATES_WHILE_QUERIED
+        status, body = request(port, "GET", query_target(COUNT_ALL))
+        assert status == 200, body
+        count = int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
+        assert count == 20 * UPDATES_WHILE_QUERIED
 
 
 def test_the_command_takes_its_update_token_from_the_environment(

@@ -82,6 +82,37 @@ def test_with_updates_allowed_the_store_stays_locked_and_says_so(store_dir: Path
     assert "in use by another process" in result.stderr
 
 
+def test_with_updates_allowed_the_lock_is_held_again_after_each_update(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server serves the store read-only and opens a writer for each update alone (a query
+    worker forked next to a live writer can hang); it hands that writer the store's lock and
+    takes it back, so another process is still refused after an update, and the server's next
+    answers see the update. Once the server stops, the store opens for writing again."""
+    monkeypatch.setenv("MBTKG_SERVE_TOKEN", "lock-test")
+    turn = "<https://w3id.org/mbtkg/data/test/extra-turn>"
+    insert = f"INSERT DATA {{ GRAPH <urn:test:extra> {{ {turn} <{TURN_INDEX}> 51 }} }}"
+    with mbtkg_serve("--store", f"oxigraph:{store_dir}", "--allow-update") as url:
+        request = urllib.request.Request(
+            f"{url}/sparql",
+            data=insert.encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/sparql-update",
+                "Authorization": "Bearer lock-test",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            assert answer.status == 204
+        assert _endpoint_count(url) == 51
+        result = _cli_query(store_dir)
+        assert result.returncode == 2
+        assert "in use by another process" in result.stderr
+    result = _cli_query(store_dir)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [{"n": 51}]
+
+
 def test_a_read_only_store_refuses_writes(store_dir: Path) -> None:
     store = open_store(f"oxigraph:{store_dir}", read_only=True)
     try:

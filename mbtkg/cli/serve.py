@@ -69,18 +69,26 @@ def serve(
     application/sparql-update and the header 'Authorization: Bearer TOKEN', where TOKEN is
     printed at start (or taken from MBTKG_SERVE_TOKEN).
 
-    Without --allow-update an on-disk store is opened read-only: other commands can read it
-    while it is served, and the server answers from the store as it was when it started.
+    An on-disk store is opened read-only: other commands can read it while it is served, and
+    the server answers from the store as it was when it started, or after its own last update.
+    With --allow-update the server holds the store's lock, so no other process writes to it.
     """
-    # read-only unless updates are allowed: a disk store is then opened without its lock, so
-    # `mbtkg query` and the other commands can read it while it is served
-    target = open_store(store, read_only=not allow_update)
+    # a disk store is served read-only, without its lock, so `mbtkg query` and the other
+    # commands can read it while it is served; with --allow-update each update opens a writer
+    # of its own (query workers are forked from this process, never next to a live writer)
+    target = open_store(store, read_only=True)
     if not is_servable(target):
         target.close()
         raise StoreError(
             f"mbtkg serve works on the embedded store (oxigraph:memory or oxigraph:DIR); "
             f"{target.selector} is already a SPARQL server: query it directly"
         )
+    if allow_update:
+        try:
+            target.keep_other_writers_out()  # the server owns a store it writes to
+        except StoreError:
+            target.close()
+            raise
     if target.path is None and not session_ids(target):
         summary = load(example_sessions(), target)
         click.echo(f"(empty in-memory store: {summary})", err=True)

@@ -8,8 +8,9 @@ Safe by default (docs/security.md, "The endpoint"):
   then only a POST with ``Content-Type: application/sparql-update`` carrying the server's token
   (``Authorization: Bearer TOKEN``) is accepted: never a GET, never a form post. On a memory
   store an update is first rehearsed in a worker under the time and memory limits and applied
-  only if the rehearsal finished; on a disk store it runs in the server without a time limit
-  (a worker cannot write to the store's files);
+  only if the rehearsal finished; on a disk store (served from a read-only handle) it runs in
+  the server without a time limit, through a writer opened for that update alone (a worker
+  cannot write to the store's files, and a worker forked next to a live writer could hang);
 - user SPARQL is judged on a parse (:mod:`mbtkg.sparql_guard`): SERVICE and LOAD are refused;
 - each query runs in a forked worker process killed at the time limit (503) and capped in memory
   (:mod:`mbtkg.serve.worker`); answers with more rows than allowed are refused (400), never cut;
@@ -35,7 +36,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyoxigraph as ox
 
-from ..errors import MbtkgError, QueryError
+from ..errors import MbtkgError, QueryError, StoreError
 from ..sparql_guard import check_sparql
 from ..stores.base import ServableStore
 from .http_checks import allowed_hosts, check_host, check_origin, content_length
@@ -214,7 +215,11 @@ class QueryRunner:
                     close_in_child=self.close_in_child,
                 )
             try:
-                self.store.update(sparql)
+                # on disk: a writer opened for this update alone and closed (its background
+                # work done) before the lock is released, so no worker forks next to it
+                self.store.update_through_a_brief_writer(sparql)
+            except StoreError as exc:
+                raise Refused(HTTPStatus.SERVICE_UNAVAILABLE, str(exc)) from None
             except MbtkgError as exc:
                 raise Refused(HTTPStatus.BAD_REQUEST, str(exc)) from None
 
@@ -422,7 +427,17 @@ def _answer_busy(request: socket.socket) -> None:
 def make_server(
     store: ServableStore, *, host: str = "127.0.0.1", port: int = 7878, options: ServeOptions
 ) -> EndpointServer:
-    """A ready (not yet serving) HTTP server for the store; call ``serve_forever()`` on it."""
+    """A ready (not yet serving) HTTP server for the store; call ``serve_forever()`` on it.
+
+    A store on disk must be opened read-only (``open_store(selector, read_only=True)``); with
+    ``allow_update`` each update opens a writer of its own. Raises StoreError otherwise: queries
+    run in workers forked from this process, and a fork next to a writer's background threads
+    can leave a worker waiting forever for a lock one of them held."""
+    if store.path is not None and not store.read_only:
+        raise StoreError(
+            f"{store.selector} is open for writing; a store on disk is served read-only "
+            "(open it with read_only=True; with allow_update each update opens its own writer)"
+        )
     check_sparql("ASK {}")  # loads the SPARQL parser here, before any worker is forked
     runner = QueryRunner(store, options)
     return EndpointServer((host, port), runner, render_page(allow_update=options.allow_update))

@@ -119,12 +119,19 @@ class ServableStore(Store, Protocol):
     """A store ``mbtkg serve`` can serve: embedded, with raw queries and updates."""
 
     path: Path | None
+    read_only: bool
 
     def query_raw(self, sparql: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         """Run any query and return pyoxigraph's own result."""
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL update."""
+
+    def update_through_a_brief_writer(self, sparql: str) -> None:
+        """Run a SPARQL update; a disk store opened read-only opens a writer for it alone."""
+
+    def keep_other_writers_out(self) -> None:
+        """Hold the writer lock of a disk store opened read-only (no-op for others)."""
 
 
 def is_servable(store: Store) -> TypeGuard[ServableStore]:

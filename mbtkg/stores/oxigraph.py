@@ -22,6 +22,7 @@ from ..errors import QueryError, StoreError
 from ..sparql_guard import check_sparql
 from .base import Rows, Term
 from .oxigraph_bulk import COMMIT_GRAPH, BulkGraphLoad, is_disk_full, journal_path, recover
+from .oxigraph_lock import StoreLock
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _INTEGER_TYPES = {
@@ -125,6 +126,8 @@ class OxigraphStore:
                 ) from None
             full = "the disk is full, free some space: " if is_disk_full(exc) else ""
             raise StoreError(f"cannot open the store at {self.path}: {full}{exc}") from None
+        #: The store's writer lock, held while open read-only (see keep_other_writers_out).
+        self._writers_kept_out: StoreLock | None = None
         #: Graphs of an interrupted load that were dropped when the store was opened.
         self.recovered: tuple[str, ...] = ()
         #: True when opening the store finished an interrupted load that had committed.
@@ -297,7 +300,49 @@ class OxigraphStore:
         if self.path is not None:
             self._store.flush()
 
+    def keep_other_writers_out(self) -> None:
+        """Hold the store's writer lock while it is open read-only, so that no other process
+        writes to it (``mbtkg serve --allow-update``); StoreError when one already does."""
+        if self.path is None or not self.read_only:
+            return
+        if self._writers_kept_out is None:
+            self._writers_kept_out = StoreLock(self.path, self.selector)
+        self._writers_kept_out.take()
+
+    def update_through_a_brief_writer(self, sparql: str) -> None:
+        """Run a user's SPARQL Update on a disk store opened read-only, through a writer opened
+        for this update alone; then open this store again, read-only, so it sees the update.
+
+        This is how ``mbtkg serve`` writes to a disk store: its query workers are forked from
+        the server, and a fork taken while a writer's background threads (flushes, compactions)
+        hold one of the engine's locks leaves the worker waiting for that lock forever. Closing
+        the writer waits for its background work, so between updates nothing in this process
+        holds such a lock. The lock of :meth:`keep_other_writers_out`, if held, is handed to the
+        writer and taken back. Raises StoreError when another process holds the store's lock."""
+        if self.path is None or not self.read_only:
+            self.update(sparql)
+            return
+        lock = self._writers_kept_out
+        if lock is not None:
+            lock.release()
+        try:
+            writer = OxigraphStore(self.path, selector=self.selector)
+            try:
+                writer.update(sparql)
+            finally:
+                writer.close()
+                del writer  # the last reference: the engine closes, waiting for background work
+        finally:
+            if lock is not None:
+                # should another process have taken the lock in between, the next update says
+                # "in use" until it lets go, and takes the lock back then
+                with contextlib.suppress(StoreError):
+                    lock.take()
+        self._store = ox.Store.read_only(str(self.path))
+
     def close(self) -> None:
+        if self._writers_kept_out is not None:
+            self._writers_kept_out.close()
         if self.path is not None and not self.read_only:
             # On a full disk the flush fails; every write was committed to the store's log
             # already (bulk writes as files of their own), and the next open replays the log.
