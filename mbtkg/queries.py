@@ -23,6 +23,15 @@ means the same without it. Binding keeps such lines for Oxigraph, which then rea
 instead of all of them, and drops them for Virtuoso (``repeats=False``): Virtuoso 7 plans the
 subqueries on its own and, with the line in each, its cost estimate for one session can exceed
 ``MaxQueryCostEstimationTime`` and the query is refused (docs/stores.md).
+
+A line ``GRAPH ?session {  # graph`` (for a parameter of type ``session``) names the session's
+graph itself once the parameter is bound: binding writes ``GRAPH <…/session/ID> {`` there.
+Like ``# repeat`` it is a hint for Oxigraph's planner (kept only with ``repeats=True``): given a
+variable graph, Oxigraph may start from a class's occurrences in every graph and keep the
+session's afterwards, so one session's answer grows with the store; given the graph's name, it
+reads that graph alone. The author marks only lines where a bound ``VALUES ?session`` line is
+in scope, so the query means the same; a marker on any other line is refused when the file is
+read.
 """
 
 from __future__ import annotations
@@ -185,6 +194,8 @@ class CompetencyQuery:
                 continue
             term = _term(p, raw, index or default_index(), self.name)
             text = _bind_line(text, p.name, str(term))
+            if repeats and p.type == "session":
+                text = _name_graphs(text, p.name, str(term))
         return text
 
 
@@ -195,6 +206,23 @@ _BOUND_TEXTS_KEPT = 64
 def _bind_line(text: str, name: str, term: str) -> str:
     """Replace UNDEF on every ``VALUES ?name { UNDEF }`` line by an already-checked term."""
     return _VALUES_LINE(name).sub(lambda m: m.group(1) + term + m.group(2), text)
+
+
+def _name_graphs(text: str, name: str, term: str) -> str:
+    """Write the session's graph (an already-checked IRI) into each ``GRAPH ?name {  # graph``
+    line."""
+    return _GRAPH_LINE(name).sub(lambda m: m.group(1) + term + m.group(2), text)
+
+
+#: A line of code that ends with the comment ``# graph`` (a comment line is not one).
+_GRAPH_MARKED = re.compile(r"^[ \t]*[^#\s][^#\n]*#[ \t]*graph[ \t]*$", re.MULTILINE)
+
+
+def _GRAPH_LINE(name: str) -> re.Pattern[str]:  # noqa: N802 - reads like a constant
+    return re.compile(
+        r"^([ \t]*GRAPH[ \t]+)\?" + re.escape(name) + r"([ \t]*\{[ \t]*#[ \t]*graph[ \t]*)$",
+        re.MULTILINE,
+    )
 
 
 #: A whole ``VALUES ?name { UNDEF }  # repeat`` line, with its end of line.
@@ -333,6 +361,7 @@ def _parse_cached(name: str, _mtime_ns: int, _size: int) -> CompetencyQuery:
             raise QueryError(
                 f"{path}: parameter {m.group('name')!r} has no line 'VALUES ?{m.group('name')} {{ UNDEF }}'"
             )
+    _check_graph_markers(path, text, params)
     example: dict[str, str] = {}
     for ex in fields["example"]:
         for pair in ex.split():
@@ -347,6 +376,24 @@ def _parse_cached(name: str, _mtime_ns: int, _size: int) -> CompetencyQuery:
         sparql=text,
         path=path,
     )
+
+
+def _check_graph_markers(path: Path, text: str, params: list[Parameter]) -> None:
+    """Refuse a ``# graph`` marker on any line but ``GRAPH ?name {`` of a session parameter."""
+    sessions = [p.name for p in params if p.type == "session"]
+    for m in _GRAPH_MARKED.finditer(text):
+        line = m.group(0)
+        if not any(_GRAPH_LINE(name).fullmatch(line) for name in sessions):
+            number = text.count("\n", 0, m.start()) + 1
+            expected = (
+                f"'GRAPH ?{sessions[0]} {{  # graph'"
+                if sessions
+                else "a parameter of type session to name (the query has none)"
+            )
+            raise QueryError(
+                f"{path}, line {number}: the marker '# graph' is on {line.strip()!r}; "
+                f"it marks only a line {expected}"
+            )
 
 
 def list_queries() -> list[CompetencyQuery]:
