@@ -69,12 +69,12 @@ MUTANTS = (
            "    except BaseException:\n        target.abort()\n        raise",
            "    except BaseException:\n        raise", LOADING),
     Mutant("load-skip-invalid-ignored", "mbtkg/loading/__init__.py",
-           "        if errors and not skip_invalid:\n            raise LoadInputError(errors)\n        invalid",
-           "        if errors:\n            raise LoadInputError(errors)\n        invalid", LOADING),
+           "    if errors and not skip_invalid:\n        raise LoadInputError(errors)\n    report(",
+           "    if errors:\n        raise LoadInputError(errors)\n    report(", LOADING),
     # sessions/yaml_reader.py
     Mutant("yaml-boolean-id-accepted", "mbtkg/sessions/yaml_reader.py",
-           "if isinstance(value, bool) or not isinstance(value, str | int):",
-           "if not isinstance(value, str | int):", YAML),
+           "        if isinstance(value, bool):\n            self.problem(\n                f\"{what} id",
+           "        if False:\n            self.problem(\n                f\"{what} id", YAML),
     Mutant("yaml-turn-id-zero", "mbtkg/sessions/yaml_reader.py",
            "or not isinstance(tid, int) or tid < 1:", "or not isinstance(tid, int) or tid < 0:",
            YAML),
@@ -119,6 +119,18 @@ MUTANTS = (
     Mutant("query-repeat-lines-kept", "mbtkg/queries.py",
            'text = self.sparql if repeats else _REPEAT_LINE.sub("", self.sparql)',
            "text = self.sparql", QUERIES),
+    Mutant("query-graph-marker-for-virtuoso", "mbtkg/queries.py",
+           'if repeats and p.type == "session":', 'if p.type == "session":',
+           (*QUERIES, "tests/test_query_graph_markers.py")),
+    Mutant("query-graph-marker-unchecked", "mbtkg/queries.py",
+           "    _check_graph_markers(path, text, params)\n", "", ("tests/test_query_graph_markers.py",)),
+    # stores/oxigraph.py: a served disk store's writer lock, handed to each update's writer
+    Mutant("serve-lock-not-taken-back", "mbtkg/stores/oxigraph.py",
+           "                with contextlib.suppress(StoreError):\n                    lock.take()",
+           "                pass", ("tests/test_serve_shared_store.py",)),
+    Mutant("serve-reader-not-reopened", "mbtkg/stores/oxigraph.py",
+           "        self._store = ox.Store.read_only(str(self.path))\n\n    def close",
+           "\n    def close", ("tests/test_serve_shared_store.py",)),
 )  # fmt: skip
 
 

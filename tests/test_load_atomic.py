@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from mbtkg import vocab
 from mbtkg.cli import main
 from mbtkg.errors import InputError, ValidationFailed
-from mbtkg.loading import LoadInputError, load, session_ids
+from mbtkg.loading import LoadInputError, load, prepare, session_ids
 from mbtkg.stores import Store, open_store
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -102,6 +102,20 @@ def test_skip_invalid_loads_the_good_ones(store_with_a_session: Store, reader_ba
     assert summary.triples == store_with_a_session.graph_size(
         vocab.session_iri("valid-two-annotators")
     ) + store_with_a_session.graph_size(vocab.session_iri("valid-relations"))
+
+
+def test_prepare_skips_an_unreadable_file_only_when_asked(reader_bad: Path) -> None:
+    """``prepare`` (read and validate, nothing written: the path of importers and the remote
+    batch load) leaves out a file the reader refuses with ``skip_invalid``, and names it;
+    without it, nothing is prepared."""
+    prepared = prepare([GOOD, SHACL_BAD, reader_bad], skip_invalid=True)
+    assert prepared.sessions == ("valid-two-annotators",)
+    assert set(prepared.skipped) == {str(SHACL_BAD), str(reader_bad)}
+    assert vocab.session_iri("valid-two-annotators") in prepared.graphs
+    with pytest.raises(LoadInputError) as info:
+        prepare([GOOD, reader_bad])
+    assert "reader-bad.yaml" in str(info.value)
+    assert "clarifcation" in str(info.value)
 
 
 def test_reloading_the_same_file_changes_nothing(store_with_a_session: Store) -> None:
