@@ -277,6 +277,51 @@ def test_a_code_given_twice_on_a_turn_is_one_disagreement(tmp_path: Path) -> Non
     assert _disagreements([path]) == [row]
 
 
+_SHARED = """\
+# Fictional session written for mbtkg's tests. Not real patient material.
+session: {id: shared-01, date: 2025-03-10, number: 2, setting: individual}
+participants:
+  - {id: P-1, role: patient}
+  - {id: T-1, role: therapist}
+annotators:
+  - {id: A-1}
+  - {id: A-2}
+turns:
+  - {id: 1, speaker: T-1, text: "Where would you like to start today?"}
+  - {id: 2, speaker: P-1, text: "He ignored my message, so he has stopped caring. That is just how it is."}
+  - {id: 3, speaker: P-1, text: "I told everyone it was fine and laughed about it."}
+  - {id: 4, speaker: P-1, text: "If he had cared he would have come round straight away."}
+annotations:
+  - {id: a1, concept: psychic equivalence, turns: 2, annotator: A-1}
+  - {id: a2, concept: psychic equivalence, turns: 2, annotator: A-2}
+  - {id: a3, concept: teleological mode, turns: 2, annotator: A-2}
+  - {id: a4, concept: pretend mode, turns: 3, annotator: A-1}
+  - {id: a5, concept: teleological mode, turns: 3, annotator: A-1}
+  - {id: a6, concept: pretend mode, turns: 3, annotator: A-2}
+  - {id: a7, concept: teleological mode, turns: 4, annotator: A-1}
+  - {id: a8, concept: psychic equivalence, turns: 4, annotator: A-2}
+"""
+
+
+def test_a_code_both_annotators_gave_is_no_disagreement(tmp_path: Path) -> None:
+    """On turn 2 the second annotator gives the first one's code and one more, on turn 3 the
+    first does: neither turn holds a code that only one used while the other used a different
+    one, so only turn 4 disagrees. A form that forgot either "the other did not use it" check
+    listed (psychic equivalence, teleological mode) on turn 2 or (teleological mode, pretend
+    mode) on turn 3; the generated corpus only showed the second."""
+    path = tmp_path / "shared-01.yaml"
+    path.write_text(_SHARED, encoding="utf-8")
+    store = open_store("oxigraph:memory")
+    load([path], store)
+    row = ("shared-01", 4, "mentalizing", "A-1", "teleological mode", "A-2", "psychic equivalence")
+    assert _disagreements([path]) == [row]
+    for params in ({}, {"session": "shared-01"}):
+        got = [
+            tuple(r.values()) for r in run_query(store, "annotator-disagreements", params).values()
+        ]
+        assert got == [row]
+
+
 def test_annotator_disagreements_from_the_session_files() -> None:
     """The golden against the query's meaning, computed from the session model directly."""
     golden = _golden("annotator-disagreements")
