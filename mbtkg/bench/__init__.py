@@ -136,7 +136,7 @@ def run_bench(
                 graphs, repeat=repeat, jobs=jobs, pyshacl_cap=pyshacl_cap
             )
         if "queries" in phases:
-            store, raw = stores_from(nquads, disk=disk, workdir=base)
+            store, raw, extra["query_store"] = stores_from(nquads, disk=disk, workdir=base)
             queries = measure_queries(
                 graphs, store, raw, repeat=repeat, rdflib_cap=rdflib_cap,
                 rdflib_timeout=rdflib_timeout, first_session=first,
@@ -252,6 +252,8 @@ def _extra_ratios(
     """The cli, readers and remote phases' figures, ratios and ``met`` put into the result."""
     cli, readers, remote = extra.get("cli"), extra.get("readers"), extra.get("remote")
     result["cli"], result["readers"], result["remote"] = cli, readers, remote
+    # the query store's bulk load and, on disk, its compaction (as `mbtkg load` leaves it)
+    result["query_store"] = extra.get("query_store")
     if cli is not None:
         for command in cli["commands"]:
             ratios[f"cli_{command['command']}_s"] = command["median_s"]

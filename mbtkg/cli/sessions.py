@@ -11,6 +11,7 @@ from ..errors import InputError, Location
 from ..loading import DEFAULT_ENGINE, LoadInputError, load
 from ..sessions.files import expand_session_paths
 from ..stores import open_store
+from ..stores.oxigraph import OxigraphStore
 from ..validation.cache import ValidationCache, default_cache_dir
 from ..validation.fast_shacl import default_compiled
 from ..validation.fast_shacl.parallel import validate_paths
@@ -152,6 +153,13 @@ def _write_report(path: Path, text: str) -> None:
     is_flag=True,
     help="Skip the OWL 2 RL inferred graphs (docs/reasoning.md); queries of asserted data work.",
 )
+@click.option(
+    "--optimize/--no-optimize",
+    default=None,
+    help="Compact an oxigraph:DIR store after the load, for faster queries (default: when the "
+    "load at least doubled the store's graphs, as a first load does; about 25 s for 1,000 "
+    "sessions).",
+)
 @handle_errors
 def load_command(
     paths: tuple[str, ...],
@@ -160,6 +168,7 @@ def load_command(
     engine: str,
     jobs: int | None,
     no_infer: bool,
+    optimize: bool | None,
 ) -> None:
     """Validate session files and load them into a store, all or nothing.
 
@@ -176,6 +185,7 @@ def load_command(
             f"{len(recovered)} graph(s) were dropped when the store was opened",
             err=True,
         )
+    graphs_before = _graph_count(target)
     try:
         with progress_bar() as progress:
             summary = load(
@@ -187,6 +197,7 @@ def load_command(
                 jobs=jobs,
                 infer=not no_infer,
             )
+        _optimize_after_load(target, optimize, graphs_before)
     except LoadInputError as exc:
         click.echo(f"error: nothing was loaded:\n{exc}", err=True)
         sys.exit(EXIT_INPUT)
@@ -197,6 +208,37 @@ def load_command(
     click.echo(summary.describe(target.selector))
     if target.selector == MEMORY_SELECTOR:
         click.echo(MEMORY_NOTE, err=True)
+
+
+def _disk_oxigraph(store: object) -> OxigraphStore | None:
+    return store if isinstance(store, OxigraphStore) and store.path is not None else None
+
+
+def _graph_count(store: object) -> int:
+    disk = _disk_oxigraph(store)
+    return len(disk.graph_names()) if disk is not None else 0
+
+
+def _optimize_after_load(store: object, optimize: bool | None, graphs_before: int) -> None:
+    """Compact a disk store after a load when asked, or by default when the load at least
+    doubled its graphs: a bulk load leaves its data in files that every lookup searches, and
+    compacting costs time in proportion to the whole store, so a load of a few sessions into a
+    large store is not followed by it (docs/stores.md, "Compacting a disk store")."""
+    disk = _disk_oxigraph(store)
+    if disk is None:
+        if optimize:
+            selector = getattr(store, "selector", "this store")
+            click.echo(f"note: --optimize: {selector} has nothing to compact", err=True)
+        return
+    if optimize is None:
+        optimize = len(disk.graph_names()) >= 2 * graphs_before
+    if not optimize:
+        return
+    seconds = disk.optimize()
+    click.echo(
+        f"compacted {disk.selector} for reading in {seconds:.1f} s (--no-optimize skips this)",
+        err=True,
+    )
 
 
 MEMORY_SELECTOR = "oxigraph:memory"
