@@ -2,7 +2,7 @@
 not after a small load into a larger store; `--optimize` / `--no-optimize` decide otherwise.
 
 A bulk load leaves its data in files of its own beside the store's, and every lookup searches
-all of them: on a freshly loaded 10,000-session store one session's answers took up to 400 ms,
+all of them: on a freshly loaded 10,000-session store one session's answers took up to 435 ms,
 and 1-13 ms once compacted (docs/performance.md). The tests read the effect RocksDB leaves on
 disk (fewer table files) besides the command's message, and check that the data is unchanged.
 """

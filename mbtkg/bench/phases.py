@@ -251,7 +251,7 @@ def stores_from(
     sessions), which swamped the mbtkg-against-raw ratio the benchmark is there to judge.
 
     A disk store is then compacted, as ``mbtkg load`` leaves a store after a first load: left
-    as bulk-loaded, one session's answers at 10,000 sessions took up to 400 ms instead of
+    as bulk-loaded, one session's answers at 10,000 sessions took up to 435 ms instead of
     1-13 ms. Returns the store, its pyoxigraph store, and the seconds of the bulk load and of
     the compaction (None in memory).
     """

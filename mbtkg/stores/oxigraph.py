@@ -241,7 +241,7 @@ class OxigraphStore:
 
         A bulk load writes its data as new files beside the old ones, and each lookup then
         searches all of them: one session's answers on a freshly loaded 10,000-session store took
-        up to 400 ms, and 1-13 ms once compacted (docs/performance.md). An in-memory store has
+        up to 435 ms, and 1-13 ms once compacted (docs/performance.md). An in-memory store has
         nothing to compact (0 s). Raises StoreError for a store opened read-only, or when the
         disk fills up meanwhile (the data stays as it was).
         """
