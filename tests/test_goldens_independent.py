@@ -244,63 +244,58 @@ def _disagreements(paths: list[Path]) -> list[tuple[Any, ...]]:
     return expected
 
 
-_TWICE = """\
-# Fictional session written for mbtkg's tests. Not real patient material.
-session: {id: twice-01, date: 2025-03-03, number: 1, setting: individual}
-participants:
-  - {id: P-1, role: patient}
-  - {id: T-1, role: therapist}
-annotators:
-  - {id: A-1}
-  - {id: A-2}
-turns:
-  - {id: 1, speaker: T-1, text: "How was the week?"}
-  - {id: 2, speaker: P-1, text: "Bad. Everyone was against me, I just know it."}
-  - {id: 3, speaker: T-1, text: "Everyone?"}
-annotations:
-  - {id: a1, concept: psychic equivalence, turns: 2, annotator: A-1}
-  - {id: a2, concept: psychic equivalence, turns: [2, 3], annotator: A-1}
-  - {id: a3, concept: teleological mode, turns: 2, annotator: A-2}
-"""
+def _two_annotator_session(session_id: str, turns: list[str], annotations: list[str]) -> str:
+    """A fictional session file (written for these tests) with annotators A-1 and A-2."""
+    return "\n".join(
+        [
+            "# Fictional session written for mbtkg's tests. Not real patient material.",
+            f"session: {{id: {session_id}, date: 2025-03-03, number: 1, setting: individual}}",
+            "participants:",
+            "  - {id: P-1, role: patient}",
+            "  - {id: T-1, role: therapist}",
+            "annotators:",
+            "  - {id: A-1}",
+            "  - {id: A-2}",
+            "turns:",
+            *(f"  - {turn}" for turn in turns),
+            "annotations:",
+            *(f"  - {a}" for a in annotations),
+            "",
+        ]
+    )
+
+
+def _assert_disagreements(tmp_path: Path, session_id: str, text: str, rows: list[Any]) -> None:
+    """The query, over all sessions and for this one, and the meaning computed from the file
+    both give exactly ``rows``."""
+    path = tmp_path / f"{session_id}.yaml"
+    path.write_text(text, encoding="utf-8")
+    store = open_store("oxigraph:memory")
+    load([path], store)
+    assert _disagreements([path]) == rows
+    for params in ({}, {"session": session_id}):
+        answer = run_query(store, "annotator-disagreements", params).values()
+        assert [tuple(r.values()) for r in answer] == rows
 
 
 def test_a_code_given_twice_on_a_turn_is_one_disagreement(tmp_path: Path) -> None:
     """One annotator codes a mode twice on turn 2 (two annotations), the other a different
     mode: that is one disagreement on the turn, listed once, not once per annotation."""
-    path = tmp_path / "twice-01.yaml"
-    path.write_text(_TWICE, encoding="utf-8")
-    store = open_store("oxigraph:memory")
-    load([path], store)
-    got = [tuple(r.values()) for r in run_query(store, "annotator-disagreements").values()]
+    text = _two_annotator_session(
+        "twice-01",
+        [
+            '{id: 1, speaker: T-1, text: "How was the week?"}',
+            '{id: 2, speaker: P-1, text: "Bad. Everyone was against me, I just know it."}',
+            '{id: 3, speaker: T-1, text: "Everyone?"}',
+        ],
+        [
+            "{id: a1, concept: psychic equivalence, turns: 2, annotator: A-1}",
+            "{id: a2, concept: psychic equivalence, turns: [2, 3], annotator: A-1}",
+            "{id: a3, concept: teleological mode, turns: 2, annotator: A-2}",
+        ],
+    )
     row = ("twice-01", 2, "mentalizing", "A-1", "psychic equivalence", "A-2", "teleological mode")
-    assert got == [row]
-    assert _disagreements([path]) == [row]
-
-
-_SHARED = """\
-# Fictional session written for mbtkg's tests. Not real patient material.
-session: {id: shared-01, date: 2025-03-10, number: 2, setting: individual}
-participants:
-  - {id: P-1, role: patient}
-  - {id: T-1, role: therapist}
-annotators:
-  - {id: A-1}
-  - {id: A-2}
-turns:
-  - {id: 1, speaker: T-1, text: "Where would you like to start today?"}
-  - {id: 2, speaker: P-1, text: "He ignored my message, so he has stopped caring. That is just how it is."}
-  - {id: 3, speaker: P-1, text: "I told everyone it was fine and laughed about it."}
-  - {id: 4, speaker: P-1, text: "If he had cared he would have come round straight away."}
-annotations:
-  - {id: a1, concept: psychic equivalence, turns: 2, annotator: A-1}
-  - {id: a2, concept: psychic equivalence, turns: 2, annotator: A-2}
-  - {id: a3, concept: teleological mode, turns: 2, annotator: A-2}
-  - {id: a4, concept: pretend mode, turns: 3, annotator: A-1}
-  - {id: a5, concept: teleological mode, turns: 3, annotator: A-1}
-  - {id: a6, concept: pretend mode, turns: 3, annotator: A-2}
-  - {id: a7, concept: teleological mode, turns: 4, annotator: A-1}
-  - {id: a8, concept: psychic equivalence, turns: 4, annotator: A-2}
-"""
+    _assert_disagreements(tmp_path, "twice-01", text, [row])
 
 
 def test_a_code_both_annotators_gave_is_no_disagreement(tmp_path: Path) -> None:
@@ -309,17 +304,27 @@ def test_a_code_both_annotators_gave_is_no_disagreement(tmp_path: Path) -> None:
     one, so only turn 4 disagrees. A form that forgot either "the other did not use it" check
     listed (psychic equivalence, teleological mode) on turn 2 or (teleological mode, pretend
     mode) on turn 3; the generated corpus only showed the second."""
-    path = tmp_path / "shared-01.yaml"
-    path.write_text(_SHARED, encoding="utf-8")
-    store = open_store("oxigraph:memory")
-    load([path], store)
+    text = _two_annotator_session(
+        "shared-01",
+        [
+            '{id: 1, speaker: T-1, text: "Where would you like to start today?"}',
+            '{id: 2, speaker: P-1, text: "He ignored my message, so he has stopped caring."}',
+            '{id: 3, speaker: P-1, text: "I told everyone it was fine and laughed about it."}',
+            '{id: 4, speaker: P-1, text: "If he had cared he would have come round at once."}',
+        ],
+        [
+            "{id: a1, concept: psychic equivalence, turns: 2, annotator: A-1}",
+            "{id: a2, concept: psychic equivalence, turns: 2, annotator: A-2}",
+            "{id: a3, concept: teleological mode, turns: 2, annotator: A-2}",
+            "{id: a4, concept: pretend mode, turns: 3, annotator: A-1}",
+            "{id: a5, concept: teleological mode, turns: 3, annotator: A-1}",
+            "{id: a6, concept: pretend mode, turns: 3, annotator: A-2}",
+            "{id: a7, concept: teleological mode, turns: 4, annotator: A-1}",
+            "{id: a8, concept: psychic equivalence, turns: 4, annotator: A-2}",
+        ],
+    )
     row = ("shared-01", 4, "mentalizing", "A-1", "teleological mode", "A-2", "psychic equivalence")
-    assert _disagreements([path]) == [row]
-    for params in ({}, {"session": "shared-01"}):
-        got = [
-            tuple(r.values()) for r in run_query(store, "annotator-disagreements", params).values()
-        ]
-        assert got == [row]
+    _assert_disagreements(tmp_path, "shared-01", text, [row])
 
 
 def test_annotator_disagreements_from_the_session_files() -> None:
