@@ -23,7 +23,7 @@ from mbtkg.stores.oxigraph_bulk import BulkGraphLoad
 from mbtkg.stores.settings import RemoteSettings
 from mbtkg.stores.sparql_http import SparqlHttpStore
 
-FLAGS = ("can_bulk_load", "servable")
+FLAGS = ("can_bulk_load", "servable", "compacts")
 
 
 def _store_classes() -> list[type]:
@@ -47,9 +47,9 @@ def test_the_store_classes_are_the_two_backends() -> None:
 def test_every_store_class_declares_every_capability(cls: type) -> None:
     for flag in FLAGS:
         assert isinstance(vars(cls).get(flag), bool), f"{cls.__name__} does not declare {flag}"
-    for method in ("dialect", "bulk_load"):
+    for method in ("dialect", "bulk_load", "optimize"):
         assert callable(vars(cls).get(method)), f"{cls.__name__} does not define {method}()"
-    assert set(CAPABILITIES) == {*FLAGS, "recovered", "dialect", "bulk_load"}
+    assert set(CAPABILITIES) == {*FLAGS, "recovered", "dialect", "bulk_load", "optimize"}
 
 
 def _remote() -> SparqlHttpStore:
@@ -68,6 +68,9 @@ def test_the_declared_capabilities_of_each_backend() -> None:
             assert store.recovered == ()
         assert (memory.can_bulk_load, memory.servable, is_servable(memory)) == (True, True, True)
         assert (remote.can_bulk_load, remote.servable, is_servable(remote)) == (True, False, False)
+        # only an embedded store compacts (on disk); memory and a server have nothing to
+        assert (memory.compacts, remote.compacts) == (True, False)
+        assert memory.optimize() is None and remote.optimize() is None
         remote_load = remote.bulk_load()  # asks the server nothing until the first graph
         remote_load.abort()
     finally:

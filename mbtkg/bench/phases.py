@@ -261,7 +261,8 @@ def stores_from(
     for path in files:
         store.raw.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
     loaded_s = time.perf_counter() - started
-    optimize_s = round(store.optimize(), 3) if disk else None
+    compacted = store.optimize()  # None in memory
+    optimize_s = None if compacted is None else round(compacted, 3)
     return store, store.raw, {"bulk_load_s": round(loaded_s, 3), "optimize_s": optimize_s}
 
 

@@ -11,7 +11,7 @@ from ..errors import InputError, Location
 from ..loading import DEFAULT_ENGINE, LoadInputError, load
 from ..sessions.files import expand_session_paths
 from ..stores import open_store
-from ..stores.oxigraph import OxigraphStore
+from ..stores.base import Store
 from ..validation.cache import ValidationCache, default_cache_dir
 from ..validation.fast_shacl import default_compiled
 from ..validation.fast_shacl.parallel import validate_paths
@@ -210,35 +210,26 @@ def load_command(
         click.echo(MEMORY_NOTE, err=True)
 
 
-def _disk_oxigraph(store: object) -> OxigraphStore | None:
-    return store if isinstance(store, OxigraphStore) and store.path is not None else None
+def _graph_count(store: Store) -> int:
+    return len(store.graph_names()) if store.compacts else 0
 
 
-def _graph_count(store: object) -> int:
-    disk = _disk_oxigraph(store)
-    return len(disk.graph_names()) if disk is not None else 0
-
-
-def _optimize_after_load(store: object, optimize: bool | None, graphs_before: int) -> None:
+def _optimize_after_load(store: Store, optimize: bool | None, graphs_before: int) -> None:
     """Compact a disk store after a load when asked, or by default when the load at least
     doubled its graphs: a bulk load leaves its data in files that every lookup searches, and
     compacting costs time in proportion to the whole store, so a load of a few sessions into a
     large store is not followed by it (docs/stores.md, "Compacting a disk store")."""
-    disk = _disk_oxigraph(store)
-    if disk is None:
-        if optimize:
-            selector = getattr(store, "selector", "this store")
-            click.echo(f"note: --optimize: {selector} has nothing to compact", err=True)
-        return
+    asked = optimize
     if optimize is None:
-        optimize = len(disk.graph_names()) >= 2 * graphs_before
-    if not optimize:
-        return
-    seconds = disk.optimize()
-    click.echo(
-        f"compacted {disk.selector} for reading in {seconds:.1f} s (--no-optimize skips this)",
-        err=True,
-    )
+        optimize = store.compacts and len(store.graph_names()) >= 2 * graphs_before
+    seconds = store.optimize() if optimize else None
+    if seconds is not None:
+        click.echo(
+            f"compacted {store.selector} for reading in {seconds:.1f} s (--no-optimize skips this)",
+            err=True,
+        )
+    elif asked:
+        click.echo(f"note: --optimize: {store.selector} has nothing to compact", err=True)
 
 
 MEMORY_SELECTOR = "oxigraph:memory"

@@ -55,7 +55,15 @@ class Rows:
 DIALECTS = ("standard", "virtuoso")
 
 #: What a store declares it can do, beyond the common interface; every store class names each.
-CAPABILITIES = ("can_bulk_load", "servable", "recovered", "dialect", "bulk_load")
+CAPABILITIES = (
+    "can_bulk_load",
+    "servable",
+    "compacts",
+    "recovered",
+    "dialect",
+    "bulk_load",
+    "optimize",
+)
 
 
 class GraphLoad(Protocol):
@@ -81,6 +89,9 @@ class Store(Protocol):
     #: Whether ``mbtkg serve`` can serve it: the store lives in this process (embedded
     #: Oxigraph), so query workers can fork from it; it is then a :class:`ServableStore`.
     servable: bool
+    #: Whether :meth:`optimize` can compact the store (embedded Oxigraph, on disk); a server
+    #: keeps its own storage.
+    compacts: bool
     #: Graphs of an interrupted load that were dropped when the store was opened.
     recovered: tuple[str, ...]
 
@@ -89,6 +100,10 @@ class Store(Protocol):
 
     def bulk_load(self) -> GraphLoad:
         """Start a load of many graphs; raises StoreError unless :attr:`can_bulk_load`."""
+
+    def optimize(self) -> float | None:
+        """Compact the store for reading; the seconds it took, or None when there is nothing
+        to compact (in memory, or a server)."""
 
     def replace_graphs(self, graphs: Mapping[str, Sequence[ox.Quad]]) -> None:
         """Replace each named graph by the given quads, all in one atomic operation."""

@@ -96,6 +96,8 @@ class OxigraphStore:
     #: embedded in this process, so ``mbtkg serve`` can serve it.
     can_bulk_load = True
     servable = True
+    #: A disk store can be compacted (:meth:`optimize`); in memory there is nothing to compact.
+    compacts = True
 
     def __init__(
         self,
@@ -236,18 +238,18 @@ class OxigraphStore:
             if isinstance(g, ox.NamedNode) and g.value != COMMIT_GRAPH
         )
 
-    def optimize(self) -> float:
+    def optimize(self) -> float | None:
         """Compact a disk store for reading (RocksDB's full compaction); return the seconds taken.
 
         A bulk load writes its data as new files beside the old ones, and each lookup then
         searches all of them: one session's answers on a freshly loaded 10,000-session store took
         up to 435 ms, and 1-13 ms once compacted (docs/performance.md). An in-memory store has
-        nothing to compact (0 s). Raises StoreError for a store opened read-only, or when the
+        nothing to compact (None). Raises StoreError for a store opened read-only, or when the
         disk fills up meanwhile (the data stays as it was).
         """
         self.refuse_if_read_only()
         if self.path is None:
-            return 0.0
+            return None
         started = time.perf_counter()
         try:
             self._store.optimize()

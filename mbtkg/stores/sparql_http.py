@@ -60,6 +60,8 @@ class SparqlHttpStore:
     #: endpoint, so ``mbtkg serve`` has nothing to serve; nothing to recover.
     can_bulk_load = True
     servable = False
+    #: A server keeps its own storage: nothing for mbtkg to compact.
+    compacts = False
     recovered: tuple[str, ...] = ()
 
     def __init__(self, selector: str, *, settings: RemoteSettings | None = None) -> None:
@@ -282,6 +284,10 @@ class SparqlHttpStore:
         self._replace_per_graph(
             {g: list(ox.parse(body, format=ox.RdfFormat.N_QUADS)) for g, body in graphs.items()}
         )
+
+    def optimize(self) -> float | None:
+        """Nothing to compact: the server keeps its own storage (None)."""
+        return None
 
     def bulk_load(self) -> GraphLoad:
         """Collect graphs as N-Quads and write them all in :meth:`write_nquads` at the commit."""
