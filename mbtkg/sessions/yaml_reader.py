@@ -21,6 +21,7 @@ from ..errors import InputError, LimitExceededError, Location, ReaderProblems, U
 from ..input_limits import MAX_DEPTH, MAX_YAML_NODES, check_file_size
 from .found_values import found
 from .model import ROLES, SETTINGS, Annotation, Annotator, Participant, Relation, Session, Turn
+from .yaml_subset import LineMap, LineSeq, OutsideSubset, read_subset
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")  # \Z: "$" would let a final newline in
 _TOP_KEYS = ("session", "participants", "annotators", "turns", "annotations")
@@ -57,18 +58,9 @@ class SessionReadError(ReaderProblems):
         self.location = Location(path)  # the file; each problem carries its own line
 
 
-class _Map(dict[Any, Any]):
-    """A YAML mapping that remembers its line and the line of each key."""
-
-    line: int = 0
-    key_lines: dict[Any, int]
-
-
-class _Seq(list[Any]):
-    """A YAML sequence that remembers its line and the line of each item."""
-
-    line: int = 0
-    item_lines: list[int]
+#: The mappings and lists a document becomes, with their lines (both readers build them).
+_Map = LineMap
+_Seq = LineSeq
 
 
 #: libyaml's parser when PyYAML was built with it (about 6x faster), else the pure-Python one;
@@ -300,7 +292,20 @@ class _Builder:
 
 
 def _load_yaml(text: str) -> object:
-    """The document in ``text``, with line numbers kept (None for an empty document)."""
+    """The document in ``text``, with line numbers kept (None for an empty document).
+
+    The plain YAML session files are written in is read by :mod:`.yaml_subset`; anything
+    else, and every file with a mistake, by PyYAML (which also words the messages).
+    """
+    try:
+        return read_subset(text)
+    except OutsideSubset:
+        return read_with_pyyaml(text)
+
+
+def read_with_pyyaml(text: str) -> object:
+    """The document in ``text`` as PyYAML reads it, with line numbers kept: any YAML, and the
+    errors PyYAML reports (also the reference :mod:`.yaml_subset` is tested against)."""
     loader = _LineLoader(text)
     try:
         node = loader.get_single_node()
