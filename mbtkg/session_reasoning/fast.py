@@ -65,6 +65,9 @@ class _Engine:
         #: restriction from the filler's side (a later link checks its object's types itself)
         self.link_objects: set[str] = set()
         self.seen_individuals: set[str] = set()
+        #: (property, the types of a link's object) -> the classes cls-svf1 gives its subject:
+        #: the union of what each someValuesFrom restriction the object fills entails
+        self.some_classes: dict[tuple[str, frozenset[str]], frozenset[str]] = {}
 
     def add_types(self, node: str, classes: frozenset[str]) -> None:
         known = self.types.get(node)
@@ -147,9 +150,20 @@ class _Engine:
                 self.add_link(s, p, after)
             for before in list(self.ins[p].get(s, ())):
                 self.add_link(before, p, o)
-        for restriction, filler in box.some_by_property.get(p, ()):
-            if filler in self.types.get(o, ()):
-                self.add_type(s, restriction)
+        if p in box.some_by_property:
+            known = self.types.get(o)
+            if known:
+                classes = self.some_classes.get((p, known))
+                if classes is None:
+                    classes = self.some_classes[(p, known)] = frozenset().union(
+                        *(
+                            box.entailed.get(restriction, frozenset((restriction,)))
+                            for restriction, filler in box.some_by_property[p]
+                            if filler in known
+                        )
+                    )
+                if classes:
+                    self.add_types(s, classes)
         for restriction, filler in box.all_by_property.get(p, ()):
             if restriction in self.types.get(s, ()):
                 self.add_type(o, filler)
@@ -253,34 +267,43 @@ def _new_about(
     own = f"<{vocab.session_iri(session_id)}>"
     inside = own[:-1] + "/"
     out: list[Triple] = []
-    shown: dict[frozenset[str], list[str]] = {}
     repaired = {o for _, p, o in engine.links if p == _REPAIRS}
     repaired.update(o for _, _, o in groups.get(_REPAIRS, ()))
     repaired.update(o for _, _, o in brought.get(_REPAIRS, ()))
+    #: (classes, the node's one asserted class) -> the classes to write; most nodes share one
+    new_classes: dict[tuple[frozenset[str], str | None], list[str]] = {}
     for node, classes in engine.types.items():
         if node != own and not node.startswith(inside):
             continue
-        visible = shown.get(classes)
-        if visible is None:
-            shown[classes] = visible = [
-                c for c in classes - box.hidden_classes if c.startswith("<")
-            ]
         mine = asserted_types.get(node)
-        out.extend((node, TYPE, c) for c in visible if not mine or c not in mine)
+        if mine is None or len(mine) == 1:
+            key = (classes, None if mine is None else next(iter(mine)))
+            write = new_classes.get(key)
+            if write is None:
+                new_classes[key] = write = [c for c in _visible(box, classes) if c != key[1]]
+        else:
+            write = [c for c in _visible(box, classes) if c not in mine]
+        out += [(node, TYPE, c) for c in write]
         if _RUPTURE in classes and _UNREPAIRED not in classes and node not in repaired:
             out.append((node, TYPE, _UNREPAIRED))  # closed-world/unrepaired-rupture.rq
     given: dict[str, set[Triple]] = {}
     written: set[Triple] = set()
     for links in (engine.links, *brought.values()):
-        for s, p, o in links:
-            if (s == own or s.startswith(inside)) and p != _SAME_AS and not o.startswith("_:"):
+        for link in links:
+            s, p, o = link
+            if (s == own or s.startswith(inside)) and p != _SAME_AS and o[0] != "_":
                 before = given.get(p)
                 if before is None:
                     given[p] = before = set(groups.get(p, ()))
-                if (s, p, o) not in before and (s, p, o) not in written:
-                    written.add((s, p, o))
-                    out.append((s, p, o))
+                if link not in before and link not in written:
+                    written.add(link)
+                    out.append(link)
     return out
+
+
+def _visible(box: CompiledTBox, classes: frozenset[str]) -> list[str]:
+    """The classes of ``classes`` an inferred graph shows: named, and not hidden."""
+    return [c for c in classes - box.hidden_classes if c.startswith("<")]
 
 
 def infer_nquads(session_id: str, nquads: bytes, *, box: CompiledTBox | None = None) -> bytes:
