@@ -17,7 +17,7 @@ import yaml
 from mbtkg.generate import generate_corpus
 from mbtkg.resources import example_sessions
 from mbtkg.sessions.yaml_reader import _YamlLimit, read_with_pyyaml
-from mbtkg.sessions.yaml_subset import LineMap, LineSeq, OutsideSubset, read_subset
+from mbtkg.sessions.yaml_subset import MAX_LINES, LineMap, LineSeq, OutsideSubset, read_subset
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -166,6 +166,13 @@ def test_the_subset_reads_what_it_is_for() -> None:
         "session",
     }  # fmt: skip
     assert {case for case in meant if _agree(CASES[case])} == meant
+
+
+def test_millions_of_lines_are_left_to_pyyaml_and_its_limits() -> None:
+    """The subset keeps each line while it parses: past MAX_LINES it does not start."""
+    read_subset("- 1\n" * (MAX_LINES - 1))
+    with pytest.raises(OutsideSubset):
+        read_subset("- 1\n" * MAX_LINES)
 
 
 #: Characters and fragments YAML gives meaning to, for the edits below.
