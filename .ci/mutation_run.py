@@ -37,6 +37,7 @@ class Mutant:
 ARCHIVE = ("tests/test_safe_archive.py", "tests/test_import_qdpx.py")
 LOADING = ("tests/test_load_atomic.py", "tests/test_bulk_load.py")
 YAML = ("tests/test_yaml_reader.py",)
+SUBSET = ("tests/test_yaml_subset.py",)
 SHACL = (
     "tests/test_w3c_shacl.py",
     "tests/test_fast_shacl_batch.py",
@@ -85,6 +86,19 @@ MUTANTS = (
            "                    isinstance(value, bool) or not isinstance(value, int | float)\n                ):\n                    self.problem(\n                        f\"turn {key}",
            "                    not isinstance(value, int | float)\n                ):\n                    self.problem(\n                        f\"turn {key}",
            YAML),
+    # sessions/yaml_subset.py: what it reads must be what PyYAML reads
+    Mutant("subset-duplicate-key-kept", "mbtkg/sessions/yaml_subset.py",
+           "            if key in result:\n                raise OutsideSubset  # PyYAML says",
+           "            if False:\n                raise OutsideSubset  # PyYAML says", SUBSET),
+    Mutant("subset-document-end-read", "mbtkg/sessions/yaml_subset.py",
+           'if line.startswith(("---", "...")):', 'if line.startswith("---"):', SUBSET),
+    Mutant("subset-quote-pair-kept", "mbtkg/sessions/yaml_subset.py",
+           "return match.group(1).replace(\"''\", \"'\"), match.end()",
+           "return match.group(1), match.end()", SUBSET),
+    Mutant("subset-surrogate-escape-read", "mbtkg/sessions/yaml_subset.py",
+           "if 0xD800 <= value <= 0xDFFF or value > 0x10FFFF:", "if value > 0x10FFFF:", SUBSET),
+    Mutant("subset-plain-never-resolved", "mbtkg/sessions/yaml_subset.py",
+           "    if tag == _STR:\n        value = text", "    if True:\n        value = text", SUBSET),
     # fast_shacl
     Mutant("shacl-minLength-le", "mbtkg/validation/fast_shacl/compiler.py",
            '(("minLength", "<"), ("maxLength", ">"))', '(("minLength", "<="), ("maxLength", ">"))',
