@@ -73,7 +73,7 @@ class _Engine:
         known = self.types.get(node)
         if known is None:
             self.types[node] = new = classes
-        elif classes <= known:
+        elif known is classes or classes <= known:
             return
         else:
             new = classes - known
@@ -200,6 +200,7 @@ def infer_triples(
     gathered: dict[str, list[frozenset[str]]] = defaultdict(list)
     asserted_types: dict[str, set[str]] = defaultdict(set)
     brought: dict[str, list[Triple]] = defaultdict(list)
+    to_engine: list[list[Triple]] = []
     for p, group in groups.items():
         if p == TYPE:
             entailed = box.entailed
@@ -217,8 +218,7 @@ def infer_triples(
             for q, inverted in box.link_closure[p][1:]:
                 brought[q].extend((o, q, s) if inverted else (s, q, o) for s, _, o in group)
         elif p in box.via_engine:
-            for s, _, o in group:
-                engine.add_link(s, p, o)
+            to_engine.append(group)
     joined: dict[frozenset[frozenset[str]], frozenset[str]] = {}
     for node, parts in gathered.items():
         if len(parts) == 1:
@@ -229,6 +229,11 @@ def infer_triples(
         if classes is None:
             joined[key] = classes = frozenset().union(*parts)
         engine.add_types(node, classes)
+    # the links the joining rules read, once every node has its joined types: most then
+    # bring no type a node lacks
+    for group in to_engine:
+        for s, p, o in group:
+            engine.add_link(s, p, o)
     engine.run()
     _refuse_merged_nodes(box, groups, brought, engine.links)
     return [*derived, *_new_about(session_id, box, engine, asserted_types, groups, brought)]
