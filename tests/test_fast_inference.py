@@ -202,6 +202,51 @@ def test_rules_the_bundled_ontology_does_not_use_agree_with_reasonable() -> None
     assert expected <= found, expected - found
 
 
+def test_a_link_a_rule_adds_late_is_joined_with_the_chain_before_it() -> None:
+    """A transitive link that a rule adds after the links leading to its subject were
+    joined (cls-svf1 types the ball as holding a toy, which brings a hasValue restriction;
+    cls-hv1 then adds ``ball partOf f``) must still extend those links: ``a partOf f`` and
+    ``b partOf f``."""
+    t, ex = RDF + "type", "https://example.org/t#"
+    sid = "late"
+    own = vocab.session_iri(sid) + "/"
+    some, value = ox.BlankNode(), ox.BlankNode()
+    tbox_quads = _ontology(
+        (ex + "partOf", t, OWL + "TransitiveProperty"),
+        (ex + "partOf", t, OWL + "ObjectProperty"),
+        (ex + "holds", t, OWL + "ObjectProperty"),
+    )
+    tbox_quads += [
+        ox.Quad(some, _n(t), _n(OWL + "Restriction"), ox.DefaultGraph()),
+        ox.Quad(some, _n(OWL + "onProperty"), _n(ex + "holds"), ox.DefaultGraph()),
+        ox.Quad(some, _n(OWL + "someValuesFrom"), _n(ex + "Toy"), ox.DefaultGraph()),
+        ox.Quad(some, _n(RDFS + "subClassOf"), value, ox.DefaultGraph()),
+        ox.Quad(value, _n(t), _n(OWL + "Restriction"), ox.DefaultGraph()),
+        ox.Quad(value, _n(OWL + "onProperty"), _n(ex + "partOf"), ox.DefaultGraph()),
+        ox.Quad(value, _n(OWL + "hasValue"), _n(own + "f"), ox.DefaultGraph()),
+    ]
+    g = _n(vocab.session_iri(sid))
+    data = [
+        ox.Quad(_n(own + "a"), _n(ex + "partOf"), _n(own + "b"), g),
+        ox.Quad(_n(own + "b"), _n(ex + "partOf"), _n(own + "ball"), g),
+        ox.Quad(_n(own + "toy"), _n(t), _n(ex + "Toy"), g),
+        ox.Quad(_n(own + "ball"), _n(ex + "holds"), _n(own + "toy"), g),
+    ]
+    reference_box = TBox.from_quads(tbox_quads)
+    box = CompiledTBox.from_tbox(reference_box)
+    nquads = ox.serialize(data, format=ox.RdfFormat.N_QUADS) or b""
+    fast = _quads(infer_graph(sid, split_nquads(nquads), nquads, box=box))
+    (reference,) = infer_sessions([(sid, data)], closure=reference_box)
+    assert fast == set(reference)
+    found = {(str(q.subject)[1:-1], q.predicate.value, str(q.object)[1:-1]) for q in fast}
+    expected = {
+        (own + "ball", ex + "partOf", own + "f"),  # cls-svf1, then cls-hv1
+        (own + "b", ex + "partOf", own + "f"),  # prp-trp with the late link
+        (own + "a", ex + "partOf", own + "f"),
+    }
+    assert expected <= found, expected - found
+
+
 def test_a_session_the_engine_cannot_reason_over_goes_to_reasonable() -> None:
     """Two next turns of one turn (nextTurn is functional) would make them the same node in
     OWL 2 RL, a rule the compiled engine does not run: the reference reasons instead."""

@@ -75,6 +75,8 @@ class CompiledTBox:
     #: hasValue: (property, value) -> restrictions; restriction -> (property, value)
     value_by_link: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     value_by_restriction: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    #: the properties of the hasValue restrictions
+    value_properties: frozenset[str] = frozenset()
     #: the types the ontology gives its own named individuals (e.g. a session setting)
     individual_types: dict[str, frozenset[str]] = field(default_factory=dict)
     #: property -> every (property, reversed) one link with it brings (itself first)
@@ -206,6 +208,7 @@ class CompiledTBox:
             *self.all_by_property,
             *(prop for prop, _ in self.value_by_link),
         }
+        self.value_properties = frozenset(prop for prop, _ in self.value_by_link)
         self.joined = frozenset(
             {
                 *self.transitive,

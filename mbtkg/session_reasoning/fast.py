@@ -31,7 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from .. import vocab
-from ..nquads_text import Triple, join_nquads, split_nquads
+from ..nquads_text import Triple, split_nquads
 from . import turn_order
 from .compiled_tbox import TYPE, CompiledTBox, compiled_tbox
 
@@ -59,7 +59,8 @@ class _Engine:
         self.links: set[Triple] = set()
         self.outs: dict[str, dict[str, set[str]]] = {p: {} for p in box.joined}
         self.ins: dict[str, dict[str, set[str]]] = {p: {} for p in box.joined}
-        self.new_links: list[Triple] = []
+        #: property -> new links (subject, object) the joining rules have not seen
+        self.new_links: dict[str, list[tuple[str, str]]] = {}
         self.new_types: list[tuple[str, str]] = []
         #: objects of someValuesFrom properties' links: only their new types can complete a
         #: restriction from the filler's side (a later link checks its object's types itself)
@@ -84,43 +85,70 @@ class _Engine:
             for cls in new & self.box.fillers:
                 self.new_types.append((node, cls))
 
+    def start(self, types: dict[str, frozenset[str]]) -> None:
+        """Take every node's types before any link is added (the engine then knows no node):
+        queue the classes a joining rule reads, looked up once per distinct set."""
+        self.types = types
+        triggers = self.box.triggers
+        triggered: dict[frozenset[str], frozenset[str]] = {}
+        for node, classes in types.items():
+            found = triggered.get(classes)
+            if found is None:
+                found = triggered[classes] = classes & triggers
+            if found:
+                self.new_types.extend([(node, cls) for cls in found])
+
     def add_type(self, node: str, cls: str) -> None:
         entailed = self.box.entailed.get(cls)
         self.add_types(node, entailed if entailed is not None else frozenset((cls,)))
 
-    def add_link(self, s: str, p: str, o: str) -> None:
-        box = self.box
-        if (s, p, o) in self.links:
+    def add_links(self, p: str, pairs: Iterable[tuple[str, str]]) -> None:
+        """Add links of ``p`` (subject, object), with every link each brings and the types
+        of their ends."""
+        box, links = self.box, self.links
+        fresh = [(s, o) for s, o in pairs if (s, p, o) not in links]
+        if not fresh:
             return
         for q, inverted in box.link_closure.get(p, ((p, False),)):
-            link = (o, q, s) if inverted else (s, q, o)
-            if link in self.links:
-                continue
-            self.links.add(link)
-            if q in box.joined:
-                self._index(link)
+            added = []
+            for s, o in fresh:
+                link = (o, q, s) if inverted else (s, q, o)
+                if link not in links:
+                    links.add(link)
+                    added.append((link[0], link[2]))
+            if added and q in box.joined:
+                self._index(q, added)
         classes = box.subject_types.get(p)
         if classes:
-            self.add_types(s, classes)
+            for s, _ in fresh:
+                self.add_types(s, classes)
         classes = box.object_types.get(p)
         if classes:
-            self.add_types(o, classes)
+            for _, o in fresh:
+                self.add_types(o, classes)
 
-    def _index(self, link: Triple) -> None:
-        s, q, o = link
-        # a named individual of the ontology met in a link a rule joins: its types matter
-        # (elsewhere they only type the individual, which is never written)
-        for node in (s, o):
-            if node in self.box.individual_types and node not in self.seen_individuals:
-                self.seen_individuals.add(node)
-                self.add_types(node, self.box.individual_types[node])
-        self.outs[q].setdefault(s, set()).add(o)
-        self.ins[q].setdefault(o, set()).add(s)
-        self.new_links.append(link)
-        if q in self.box.some_by_property and o not in self.link_objects:
-            self.link_objects.add(o)
-            for cls in self.types.get(o, frozenset()) & self.box.fillers:
-                self.new_types.append((o, cls))
+    def _index(self, q: str, pairs: list[tuple[str, str]]) -> None:
+        box = self.box
+        individuals = box.individual_types
+        outs, ins = self.outs[q], self.ins[q]
+        for s, o in pairs:
+            # a named individual of the ontology met in a link a rule joins: its types matter
+            # (elsewhere they only type the individual, which is never written)
+            for node in (s, o):
+                if node in individuals and node not in self.seen_individuals:
+                    self.seen_individuals.add(node)
+                    self.add_types(node, individuals[node])
+            outs.setdefault(s, set()).add(o)
+            ins.setdefault(o, set()).add(s)
+        waiting = self.new_links.get(q)
+        if waiting is None:
+            self.new_links[q] = list(pairs)
+        else:
+            waiting += pairs
+        if q in box.some_by_property:
+            # from now on a new filler class of the object is joined with its links (the
+            # classes it has now are, when each link's turn comes in _link_rules)
+            self.link_objects.update(o for _, o in pairs)
 
     def run(self) -> None:
         """Apply the joining rules until nothing new comes."""
@@ -139,36 +167,51 @@ class _Engine:
                     for obj in list(self.outs[prop].get(node, ())):
                         self.add_type(obj, filler)
                 for prop, value in box.value_by_restriction.get(cls, ()):
-                    self.add_link(node, prop, value)
+                    self.add_links(prop, ((node, value),))
             while self.new_links:
-                self._link_rules(*self.new_links.pop())
+                self._link_rules(*self.new_links.popitem())
 
-    def _link_rules(self, s: str, p: str, o: str) -> None:
-        box = self.box
+    def _link_rules(self, p: str, pairs: list[tuple[str, str]]) -> None:
+        """The joining rules for new links of one property."""
+        box, types = self.box, self.types
         if p in box.transitive:
-            for after in list(self.outs[p].get(o, ())):
-                self.add_link(s, p, after)
-            for before in list(self.ins[p].get(s, ())):
-                self.add_link(before, p, o)
-        if p in box.some_by_property:
-            known = self.types.get(o)
-            if known:
-                classes = self.some_classes.get((p, known))
+            outs, ins = self.outs[p], self.ins[p]
+            longer = [(s, after) for s, o in pairs for after in outs.get(o, ())]
+            longer += [(before, o) for s, o in pairs for before in ins.get(s, ())]
+            self.add_links(p, longer)
+        some = box.some_by_property.get(p)
+        if some:
+            cache = self.some_classes
+            for s, o in pairs:
+                known = types.get(o)
+                if not known:
+                    continue
+                classes = cache.get((p, known))
                 if classes is None:
-                    classes = self.some_classes[(p, known)] = frozenset().union(
+                    classes = cache[(p, known)] = frozenset().union(
                         *(
                             box.entailed.get(restriction, frozenset((restriction,)))
-                            for restriction, filler in box.some_by_property[p]
+                            for restriction, filler in some
                             if filler in known
                         )
                     )
                 if classes:
-                    self.add_types(s, classes)
+                    mine = types.get(s)
+                    if mine is None or not (mine is classes or classes <= mine):
+                        self.add_types(s, classes)
         for restriction, filler in box.all_by_property.get(p, ()):
-            if restriction in self.types.get(s, ()):
-                self.add_type(o, filler)
-        for restriction in box.value_by_link.get((p, o), ()):
-            self.add_type(s, restriction)
+            for s, o in pairs:
+                if restriction in types.get(s, ()):
+                    self.add_type(o, filler)
+        if p in box.value_properties:
+            for s, o in pairs:
+                for restriction in box.value_by_link.get((p, o), ()):
+                    self.add_type(s, restriction)
+
+
+#: A session's inferred graph as the engine gives it: its new types, as (the classes written,
+#: the nodes each of them is written for), and its other triples.
+_Inferred = tuple[list[tuple[list[str], list[str]]], list[Triple]]
 
 
 def infer_triples(
@@ -177,7 +220,11 @@ def infer_triples(
     """The triples of a session's inferred graph (what :func:`mbtkg.session_reasoning.reference.infer_session`
     gives), from its asserted triples, as term strings. Raises :class:`Unsupported` when a
     rule this engine does not run is needed."""
-    box = box or compiled_tbox()
+    typed, other = _infer(session_id, asserted, box or compiled_tbox())
+    return [(node, TYPE, c) for classes, nodes in typed for node in nodes for c in classes] + other
+
+
+def _infer(session_id: str, asserted: Iterable[Triple], box: CompiledTBox) -> _Inferred:
     if box.unsupported:
         raise Unsupported("the ontology uses " + ", ".join(box.unsupported))
     groups: dict[str, list[Triple]] = defaultdict(list)
@@ -220,23 +267,25 @@ def infer_triples(
         elif p in box.via_engine:
             to_engine.append(group)
     joined: dict[frozenset[frozenset[str]], frozenset[str]] = {}
+    types: dict[str, frozenset[str]] = {}
     for node, parts in gathered.items():
         if len(parts) == 1:
-            engine.add_types(node, parts[0])
+            types[node] = parts[0]
             continue
         key = frozenset(parts)
         classes = joined.get(key)
         if classes is None:
             joined[key] = classes = frozenset().union(*parts)
-        engine.add_types(node, classes)
+        types[node] = classes
+    engine.start(types)
     # the links the joining rules read, once every node has its joined types: most then
     # bring no type a node lacks
     for group in to_engine:
-        for s, p, o in group:
-            engine.add_link(s, p, o)
+        engine.add_links(group[0][1], [(s, o) for s, _, o in group])
     engine.run()
     _refuse_merged_nodes(box, groups, brought, engine.links)
-    return [*derived, *_new_about(session_id, box, engine, asserted_types, groups, brought)]
+    typed, other = _new_about(session_id, box, engine, asserted_types, groups, brought)
+    return typed, derived + other
 
 
 def _refuse_merged_nodes(
@@ -266,31 +315,37 @@ def _new_about(
     asserted_types: dict[str, set[str]],
     groups: dict[str, list[Triple]],
     brought: dict[str, list[Triple]],
-) -> list[Triple]:
+) -> _Inferred:
     """What is new and about the session's own nodes: types (never a blank node, which means
-    nothing outside the reasoner, nor owl:Thing), the closed-world rule, then links."""
+    nothing outside the reasoner, nor owl:Thing), grouped by the classes written, then the
+    closed-world rule and links."""
     own = f"<{vocab.session_iri(session_id)}>"
     inside = own[:-1] + "/"
-    out: list[Triple] = []
+    other: list[Triple] = []
     repaired = {o for _, p, o in engine.links if p == _REPAIRS}
     repaired.update(o for _, _, o in groups.get(_REPAIRS, ()))
     repaired.update(o for _, _, o in brought.get(_REPAIRS, ()))
-    #: (classes, the node's one asserted class) -> the classes to write; most nodes share one
-    new_classes: dict[tuple[frozenset[str], str | None], list[str]] = {}
+    #: (classes, the node's one asserted class) -> the classes to write and the nodes they are
+    #: written for; most nodes share one
+    shared: dict[tuple[frozenset[str], str | None], tuple[list[str], list[str]]] = {}
+    typed: list[tuple[list[str], list[str]]] = []
     for node, classes in engine.types.items():
         if node != own and not node.startswith(inside):
             continue
         mine = asserted_types.get(node)
         if mine is None or len(mine) == 1:
             key = (classes, None if mine is None else next(iter(mine)))
-            write = new_classes.get(key)
-            if write is None:
-                new_classes[key] = write = [c for c in _visible(box, classes) if c != key[1]]
+            group = shared.get(key)
+            if group is None:
+                write = [c for c in _visible(box, classes) if c != key[1]]
+                shared[key] = group = (write, [])
+                if write:
+                    typed.append(group)
+            group[1].append(node)
         else:
-            write = [c for c in _visible(box, classes) if c not in mine]
-        out += [(node, TYPE, c) for c in write]
+            typed.append(([c for c in _visible(box, classes) if c not in mine], [node]))
         if _RUPTURE in classes and _UNREPAIRED not in classes and node not in repaired:
-            out.append((node, TYPE, _UNREPAIRED))  # closed-world/unrepaired-rupture.rq
+            other.append((node, TYPE, _UNREPAIRED))  # closed-world/unrepaired-rupture.rq
     given: dict[str, set[Triple]] = {}
     written: set[Triple] = set()
     for links in (engine.links, *brought.values()):
@@ -302,8 +357,8 @@ def _new_about(
                     given[p] = before = set(groups.get(p, ()))
                 if link not in before and link not in written:
                     written.add(link)
-                    out.append(link)
-    return out
+                    other.append(link)
+    return typed, other
 
 
 def _visible(box: CompiledTBox, classes: frozenset[str]) -> list[str]:
@@ -323,9 +378,19 @@ def infer_graph(
     ``reasonable`` (given ``nquads``, the same graph as text) when this engine cannot run a
     rule the session needs."""
     try:
-        found = infer_triples(session_id, triples, box=box)
+        typed, other = _infer(session_id, triples, box or compiled_tbox())
     except Unsupported:
         from .reference import inferred_nquads  # the reference engine, for what rules cannot do
 
         return inferred_nquads([(session_id, nquads)])[0]
-    return join_nquads(found, vocab.inferred_graph_iri(session_id))
+    end = f" <{vocab.inferred_graph_iri(session_id)}> .\n"
+    # each group's lines but their subject are written once: ["", " <type> <C1> <g> .\n", ...]
+    # joined by a node is that node's lines
+    lines = [
+        node.join(tails)
+        for classes, nodes in typed
+        for tails in (["", *(f" {TYPE} {c}{end}" for c in classes)],)
+        for node in nodes
+    ]
+    lines += [f"{s} {p} {o}{end}" for s, p, o in other]
+    return "".join(lines).encode("utf-8")
