@@ -379,7 +379,7 @@ def load(
             for session in ready:
                 target.add(session.graph, session.nquads)
                 target.add(vocab.inferred_graph_iri(session.session_id), session.inferred)
-                inferred += session.inferred.count(b"\n")
+                inferred += session.inferred_triples
             checked += len(chunk)
             report("check", checked, len(sources))
         if duplicates or (errors and not skip_invalid):

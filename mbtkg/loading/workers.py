@@ -24,7 +24,7 @@ from ..concepts import ConceptIndex
 from ..errors import InputError, Location
 from ..process_pool import default_jobs, process_pool
 from ..session_reasoning.compiled_tbox import compiled_tbox
-from ..session_reasoning.fast import infer_graph
+from ..session_reasoning.fast import counted_inferred_graph
 from ..sessions import read_session, session_to_rdf
 from ..validation.fast_shacl.parallel import prepare_workers, use_workers, validate_batch
 from ..validation.violations import Violation
@@ -49,6 +49,8 @@ class CheckedSession:
     violations: tuple[Violation, ...]
     #: The session's inferred graph as N-Quads (empty when not asked for, or not valid).
     inferred: bytes = b""
+    #: The number of triples in ``inferred``.
+    inferred_triples: int = 0
 
 
 @dataclass(frozen=True)
@@ -114,11 +116,15 @@ def _check_files(
             triples=len(g),
             nquads=g.nquads,
             violations=tuple(violations),
-            inferred=infer_graph(g.session_id, g.triples, g.nquads)
-            if infer and not violations
-            else b"",
+            inferred=inferred[0],
+            inferred_triples=inferred[1],
         )
         for g, violations in zip(graphs, found, strict=True)
+        for inferred in (
+            counted_inferred_graph(g.session_id, g.triples, g.nquads)
+            if infer and not violations
+            else (b"", 0),
+        )
     )
     return CheckedChunk(sessions, tuple(errors), tuple(order))
 

@@ -377,12 +377,21 @@ def infer_graph(
     """A session's inferred graph as N-Quads text, from its triples as term strings; by
     ``reasonable`` (given ``nquads``, the same graph as text) when this engine cannot run a
     rule the session needs."""
+    return counted_inferred_graph(session_id, triples, nquads, box=box)[0]
+
+
+def counted_inferred_graph(
+    session_id: str, triples: Iterable[Triple], nquads: bytes, *, box: CompiledTBox | None = None
+) -> tuple[bytes, int]:
+    """:func:`infer_graph` and the number of its triples (what a load reports), counted
+    without reading the text again."""
     try:
         typed, other = _infer(session_id, triples, box or compiled_tbox())
     except Unsupported:
         from .reference import inferred_nquads  # the reference engine, for what rules cannot do
 
-        return inferred_nquads([(session_id, nquads)])[0]
+        text = inferred_nquads([(session_id, nquads)])[0]
+        return text, text.count(b"\n")
     end = f" <{vocab.inferred_graph_iri(session_id)}> .\n"
     # each group's lines but their subject are written once: ["", " <type> <C1> <g> .\n", ...]
     # joined by a node is that node's lines
@@ -393,4 +402,5 @@ def infer_graph(
         for node in nodes
     ]
     lines += [f"{s} {p} {o}{end}" for s, p, o in other]
-    return "".join(lines).encode("utf-8")
+    count = sum(len(classes) * len(nodes) for classes, nodes in typed) + len(other)
+    return "".join(lines).encode("utf-8"), count
