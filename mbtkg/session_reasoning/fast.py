@@ -245,14 +245,18 @@ def _infer(session_id: str, asserted: Iterable[Triple], box: CompiledTBox) -> _I
     # properties no joining rule reads is gathered as the (shared) class sets, joined once per
     # distinct combination; the links those bring are kept aside; the rest goes to the engine
     gathered: dict[str, list[frozenset[str]]] = defaultdict(list)
-    asserted_types: dict[str, set[str]] = defaultdict(set)
+    #: each node's asserted class, and all of them for the few nodes with more than one
+    asserted: dict[str, str] = {}
+    more_asserted: dict[str, set[str]] = {}
     brought: dict[str, list[Triple]] = defaultdict(list)
     to_engine: list[list[Triple]] = []
     for p, group in groups.items():
         if p == TYPE:
             entailed = box.entailed
             for s, _, o in group:
-                asserted_types[s].add(o)
+                first = asserted.setdefault(s, o)
+                if first != o:
+                    more_asserted.setdefault(s, {first}).add(o)
                 classes = entailed.get(o)
                 gathered[s].append(classes if classes is not None else frozenset((o,)))
         elif p in box.direct:
@@ -284,7 +288,7 @@ def _infer(session_id: str, asserted: Iterable[Triple], box: CompiledTBox) -> _I
         engine.add_links(group[0][1], [(s, o) for s, _, o in group])
     engine.run()
     _refuse_merged_nodes(box, groups, brought, engine.links)
-    typed, other = _new_about(session_id, box, engine, asserted_types, groups, brought)
+    typed, other = _new_about(session_id, box, engine, (asserted, more_asserted), groups, brought)
     return typed, derived + other
 
 
@@ -312,7 +316,7 @@ def _new_about(
     session_id: str,
     box: CompiledTBox,
     engine: _Engine,
-    asserted_types: dict[str, set[str]],
+    asserted_types: tuple[dict[str, str], dict[str, set[str]]],
     groups: dict[str, list[Triple]],
     brought: dict[str, list[Triple]],
 ) -> _Inferred:
@@ -329,12 +333,13 @@ def _new_about(
     #: written for; most nodes share one
     shared: dict[tuple[frozenset[str], str | None], tuple[list[str], list[str]]] = {}
     typed: list[tuple[list[str], list[str]]] = []
+    asserted, more_asserted = asserted_types
     for node, classes in engine.types.items():
-        if node != own and not node.startswith(inside):
+        if not node.startswith(inside) and node != own:
             continue
-        mine = asserted_types.get(node)
-        if mine is None or len(mine) == 1:
-            key = (classes, None if mine is None else next(iter(mine)))
+        mine = more_asserted.get(node)
+        if mine is None:
+            key = (classes, asserted.get(node))
             group = shared.get(key)
             if group is None:
                 write = [c for c in _visible(box, classes) if c != key[1]]
