@@ -246,7 +246,7 @@ def _infer(session_id: str, asserted: Iterable[Triple], box: CompiledTBox) -> _I
     # distinct combination; the links those bring are kept aside; the rest goes to the engine
     gathered: dict[str, list[frozenset[str]]] = defaultdict(list)
     #: each node's asserted class, and all of them for the few nodes with more than one
-    asserted: dict[str, str] = {}
+    asserted_class: dict[str, str] = {}
     more_asserted: dict[str, set[str]] = {}
     brought: dict[str, list[Triple]] = defaultdict(list)
     to_engine: list[list[Triple]] = []
@@ -254,7 +254,7 @@ def _infer(session_id: str, asserted: Iterable[Triple], box: CompiledTBox) -> _I
         if p == TYPE:
             entailed = box.entailed
             for s, _, o in group:
-                first = asserted.setdefault(s, o)
+                first = asserted_class.setdefault(s, o)
                 if first != o:
                     more_asserted.setdefault(s, {first}).add(o)
                 classes = entailed.get(o)
@@ -288,7 +288,9 @@ def _infer(session_id: str, asserted: Iterable[Triple], box: CompiledTBox) -> _I
         engine.add_links(group[0][1], [(s, o) for s, _, o in group])
     engine.run()
     _refuse_merged_nodes(box, groups, brought, engine.links)
-    typed, other = _new_about(session_id, box, engine, (asserted, more_asserted), groups, brought)
+    typed, other = _new_about(
+        session_id, box, engine, (asserted_class, more_asserted), groups, brought
+    )
     return typed, derived + other
 
 
@@ -333,13 +335,13 @@ def _new_about(
     #: written for; most nodes share one
     shared: dict[tuple[frozenset[str], str | None], tuple[list[str], list[str]]] = {}
     typed: list[tuple[list[str], list[str]]] = []
-    asserted, more_asserted = asserted_types
+    asserted_class, more_asserted = asserted_types
     for node, classes in engine.types.items():
         if not node.startswith(inside) and node != own:
             continue
         mine = more_asserted.get(node)
         if mine is None:
-            key = (classes, asserted.get(node))
+            key = (classes, asserted_class.get(node))
             group = shared.get(key)
             if group is None:
                 write = [c for c in _visible(box, classes) if c != key[1]]
