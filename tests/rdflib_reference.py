@@ -16,7 +16,7 @@ import rdflib.query
 
 from mbtkg import vocab
 from mbtkg.stores.base import Rows, Term
-from mbtkg.stores.oxigraph import python_value
+from mbtkg.stores.literal_values import python_value
 
 _STRING = vocab.XSD + "string"
 _LANG_STRING = vocab.RDF + "langString"

@@ -21,72 +21,10 @@ import pyoxigraph as ox
 
 from ..errors import QueryError, StoreError
 from ..sparql_guard import check_sparql
-from .base import Rows, Term
+from .base import Rows
 from .oxigraph_bulk import COMMIT_GRAPH, BulkGraphLoad, is_disk_full, journal_path, recover
 from .oxigraph_lock import StoreLock
-
-_XSD = "http://www.w3.org/2001/XMLSchema#"
-_INTEGER_TYPES = {
-    f"{_XSD}{t}"
-    for t in (
-        "integer",
-        "int",
-        "long",
-        "short",
-        "byte",
-        "nonNegativeInteger",
-        "positiveInteger",
-        "negativeInteger",
-        "nonPositiveInteger",
-        "unsignedInt",
-        "unsignedLong",
-    )
-}
-_FLOAT_TYPES = {f"{_XSD}decimal", f"{_XSD}double", f"{_XSD}float"}
-
-
-def python_value(lexical: str, datatype: str) -> str | int | float | bool:
-    """The Python value of a literal: int, float or bool for numeric and boolean types."""
-    try:
-        if datatype in _INTEGER_TYPES:
-            return int(lexical)
-        if datatype in _FLOAT_TYPES:
-            return float(lexical)
-        if datatype == f"{_XSD}boolean":
-            return lexical in ("true", "1")
-    except ValueError:
-        return lexical
-    return lexical
-
-
-def to_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -> Term | None:
-    """Convert an Oxigraph term to a result Term with a plain Python value."""
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return Term(term.value, is_iri=True)
-    if isinstance(term, ox.Literal):
-        dt = term.datatype.value
-        return Term(python_value(term.value, dt), datatype=dt)
-    return Term(str(term))
-
-
-def _converted_rows(result: ox.QuerySolutions, width: int) -> tuple[tuple[Term | None, ...], ...]:
-    """Every solution as a row of Terms. Answers repeat values (session ids, labels, names),
-    so each distinct Oxigraph term is converted once per answer and its Term reused."""
-    seen: dict[object, Term | None] = {}
-    positions = range(width)
-    rows = []
-    for solution in result:
-        row = []
-        for i in positions:
-            value = solution[i]
-            term = seen.get(value)
-            if term is None and value is not None:
-                term = seen[value] = to_term(value)
-            row.append(term)
-        rows.append(tuple(row))
-    return tuple(rows)
+from .oxigraph_rows import converted_rows, rows_from_tsv
 
 
 class OxigraphStore:
@@ -263,6 +201,20 @@ class OxigraphStore:
         return sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
 
     def select(self, sparql: str) -> Rows:
+        result = self._solutions(sparql)
+        columns = tuple(v.value for v in result.variables)
+        # Oxigraph writes the answer as TSV faster than Python takes it as objects; the rare
+        # answer the TSV reader does not read (a quoted triple) is asked for again as objects
+        try:
+            text = result.serialize(format=ox.QueryResultsFormat.TSV)
+        except OSError as exc:
+            raise QueryError(f"the query failed: {exc}") from None
+        rows = rows_from_tsv(text or b"", len(columns))
+        if rows is None:
+            rows = converted_rows(self._solutions(sparql), len(columns))
+        return Rows(columns, rows)
+
+    def _solutions(self, sparql: str) -> ox.QuerySolutions:
         try:
             result = self._store.query(sparql)
         except SyntaxError as exc:
@@ -271,8 +223,7 @@ class OxigraphStore:
             raise QueryError(f"the query failed: {exc}") from None
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
-        columns = tuple(v.value for v in result.variables)
-        return Rows(columns, _converted_rows(result, len(columns)))
+        return result
 
     def ask(self, sparql: str) -> bool:
         try:

@@ -28,7 +28,7 @@ import pyoxigraph as ox
 from ..errors import QueryError, StoreError
 from .base import GraphLoad, Rows, Term
 from .http_client import HttpClient, Response
-from .oxigraph import python_value
+from .literal_values import python_value
 from .quads_upload import (
     NQUADS,
     QuadsWriter,
