@@ -24,7 +24,7 @@ def _typed(value: str, datatype: str) -> ox.Literal:
 
 #: Objects whose TSV forms differ: bare numbers and booleans, escapes, languages, odd lexical
 #: forms Oxigraph keeps or makes canonical, control characters, non-ASCII text and IRIs.
-OBJECTS = [
+OBJECTS: list[ox.NamedNode | ox.BlankNode | ox.Literal] = [
     ox.Literal('tab\there, line\nend, "quoted", back\\slash, é, 𝄞'),
     ox.Literal("carriage\rreturn \u0001 \u007f \u2028 \x0b\x0c\x1c"),
     ox.Literal(""),
