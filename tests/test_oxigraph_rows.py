@@ -146,3 +146,18 @@ def test_every_competency_query_reads_the_same_both_ways(example_store: Store) -
         _same(from_text, from_objects)
         checked += len(from_text)
     assert checked > 100
+
+
+def test_an_answer_longer_than_a_block_reads_every_row() -> None:
+    """Rows are split a block at a time: cells met in an earlier block, new cells in a later
+    one, and the last partial block all come back in order."""
+    from mbtkg.stores import oxigraph_rows
+
+    store = ox.Store()
+    count = oxigraph_rows._BLOCK * 2 + 17
+    for i in range(count):
+        label = ox.Literal(f"row {i % 5}") if i < oxigraph_rows._BLOCK else ox.Literal(f"new {i}")
+        store.add(ox.Quad(ox.NamedNode(f"https://example.org/r{i}"), P, label))
+    from_text, from_objects = _both(store, "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s")
+    assert from_text == from_objects
+    assert len(from_text) == count

@@ -24,6 +24,8 @@ from .literal_values import XSD, python_value
 
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _STRING = f"{XSD}string"
+#: Rows split into cells at a time.
+_BLOCK = 4096
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.DOTALL)
 _ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 
@@ -92,17 +94,23 @@ def rows_from_tsv(text: bytes, width: int) -> tuple[tuple[Term | None, ...], ...
     if width == 0:
         return None  # rows of no column are empty lines: their number is all there is
     # a header line first, and every line ends with "\n" (one in a literal is written "\n")
-    lines = [line.split("\t") for line in text.decode("utf-8").split("\n")[1:-1]]
-    if any(len(cells) != width for cells in lines):
-        return None
-    # each distinct cell read once; the rows are then looked up in C
-    try:
-        terms: dict[str, Term | None] = {cell: _term(cell) for cell in set().union(*lines) if cell}
-    except _Unread:
-        return None
-    terms[""] = None
+    lines = text.decode("utf-8").split("\n")
+    end = len(lines) - 1
+    terms: dict[str, Term | None] = {"": None}
     term = terms.__getitem__
-    return tuple(tuple(map(term, cells)) for cells in lines)
+    rows: list[tuple[Term | None, ...]] = []
+    # a block of rows at a time, so that the cells split apart are never all held at once;
+    # each distinct cell is read once, and the rows are then looked up in C
+    for start in range(1, end, _BLOCK):
+        block = [line.split("\t") for line in lines[start : min(start + _BLOCK, end)]]
+        if any(len(cells) != width for cells in block):
+            return None
+        try:
+            terms.update({cell: _term(cell) for cell in set().union(*block) - terms.keys()})
+        except _Unread:
+            return None
+        rows.extend(tuple(map(term, cells)) for cells in block)
+    return tuple(rows)
 
 
 def to_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -> Term | None:
