@@ -358,3 +358,16 @@ def test_paired_times_give_queries_under_a_second_enough_runs_for_a_stable_media
     assert runs == expected
     assert len(calls) == 1 + 2 * expected  # the untimed warm-up, then each side once a run
     assert ours_s == pytest.approx(seconds) and raw_s == pytest.approx(seconds)
+
+
+def test_a_reader_size_row_keeps_the_time_its_figure_per_turn_comes_from() -> None:
+    """A small file is read in under a millisecond: rounded to 0.1 ms, its time was 7 % off
+    the time per turn computed from it (CI's run of 2026-12-07 failed the check above)."""
+    from mbtkg.bench.readers import size_row
+
+    row = size_row(21, 5, 0.00075, 0.0021, True)
+    assert row["read_us_per_turn"] == 35.7 and row["check_us_per_turn"] == 100.0
+    for key in ("read", "check"):
+        assert row[f"{key}_us_per_turn"] == pytest.approx(
+            row[f"{key}_s"] / row["turns"] * 1e6, rel=0.01
+        )
