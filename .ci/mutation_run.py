@@ -38,6 +38,8 @@ ARCHIVE = ("tests/test_safe_archive.py", "tests/test_import_qdpx.py")
 LOADING = ("tests/test_load_atomic.py", "tests/test_bulk_load.py")
 YAML = ("tests/test_yaml_reader.py",)
 SUBSET = ("tests/test_yaml_subset.py",)
+INFERENCE = ("tests/test_fast_inference.py",)
+ROWS = ("tests/test_oxigraph_rows.py",)
 SHACL = (
     "tests/test_w3c_shacl.py",
     "tests/test_fast_shacl_batch.py",
@@ -145,6 +147,22 @@ MUTANTS = (
     Mutant("serve-reader-not-reopened", "mbtkg/stores/oxigraph.py",
            "        self._store = ox.Store.read_only(str(self.path))\n\n    def close",
            "\n    def close", ("tests/test_serve_shared_store.py",)),
+    # session_reasoning/fast.py: the joining rules' batches
+    Mutant("infer-transitive-backward-dropped", "mbtkg/session_reasoning/fast.py",
+           "            longer += [(before, o) for s, o in pairs for before in ins.get(s, ())]\n",
+           "", INFERENCE),
+    Mutant("infer-link-objects-not-kept", "mbtkg/session_reasoning/fast.py",
+           "            self.link_objects.update(o for _, o in pairs)", "            pass", INFERENCE),
+    Mutant("infer-count-misses-links", "mbtkg/session_reasoning/fast.py",
+           "for classes, nodes in typed) + len(other)", "for classes, nodes in typed)", INFERENCE),
+    # stores/oxigraph_rows.py: answers read from TSV text
+    Mutant("rows-tab-escape-kept", "mbtkg/stores/oxigraph_rows.py",
+           r'_ECHAR = {"t": "\t",', r'_ECHAR = {"t": "t",', ROWS),
+    Mutant("rows-block-drops-a-row", "mbtkg/stores/oxigraph_rows.py",
+           "lines[start : min(start + _BLOCK, end)]", "lines[start : min(start + _BLOCK - 1, end)]",
+           ROWS),
+    Mutant("rows-bare-decimal-as-integer", "mbtkg/stores/oxigraph_rows.py",
+           '    elif "." in cell:', '    elif "." in cell and False:', ROWS),
 )  # fmt: skip
 
 
