@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ from mbtkg import vocab
 from mbtkg.cli import main
 from mbtkg.concepts import default_index
 from mbtkg.errors import MbtkgError, QueryError, UnknownNameError
+from mbtkg.generate import generate_corpus
+from mbtkg.loading import load
 from mbtkg.queries import get_query, list_queries, run_query
 from mbtkg.query_docs import REGENERATE, markdown_table, render_query_docs
 from mbtkg.resources import example_sessions
@@ -356,3 +358,146 @@ def test_docs_queries_md_is_up_to_date(example_store: Store) -> None:
     )
     for q in list_queries():
         assert f"`{q.name}` · **{q.question}**" in expected
+
+
+# ------------------------------------ prementalizing-to-mentalizing, computed from the files
+
+
+def _transitions_from_the_files(s: Session, k: int) -> Counter[tuple[Any, ...]]:
+    """The rows of prementalizing-to-mentalizing for one session, from its annotations alone:
+    a mode ending on a speaker's turn, effective mentalizing as the next mode-or-mentalizing
+    code of the same annotator on that speaker's turns (at most k turns later), and the
+    intervention(s) of that annotator ending last in between (None when there is none)."""
+    speaker = {t.id: t.speaker for t in s.turns}
+    rows: Counter[tuple[Any, ...]] = Counter()
+    modes = {
+        (a.annotator, speaker[a.end], str(a.concept_name), a.end)
+        for a in s.annotations
+        if is_a(a, "PrementalizingMode") and a.end is not None
+    }
+    for coder, person, mode, mode_turn in modes:
+
+        def starts(
+            local: str, coder: Any = coder, person: Any = person, after: Any = mode_turn
+        ) -> list[int]:
+            return [
+                a.start
+                for a in s.annotations
+                if is_a(a, local)
+                and a.annotator == coder
+                and a.start is not None
+                and speaker[a.start] == person
+                and a.start > after
+            ]
+
+        mentalizing, later_modes = starts("EffectiveMentalizing"), starts("PrementalizingMode")
+        if not mentalizing:
+            continue
+        shift = min(mentalizing)
+        if (later_modes and shift > min(later_modes)) or shift - mode_turn > k:
+            continue
+        between = [
+            a
+            for a in s.annotations
+            if is_a(a, "Intervention")
+            and a.annotator == coder
+            and a.end is not None
+            and mode_turn <= a.end < shift
+        ]
+        last = max((a.end for a in between), default=None)
+        named = [(str(a.concept_name), a.start) for a in between if a.end == last] or [(None, None)]
+        for intervention, turn in named:
+            rows[(s.id, person, mode, mode_turn, shift, intervention, turn, coder)] += 1
+    return rows
+
+
+def test_prementalizing_to_mentalizing_matches_the_files_of_a_generated_corpus(
+    tmp_path: Path, memory_store: Store
+) -> None:
+    """On generated sessions (many transitions, some with no intervention before the shift,
+    other codes of the annotator and other annotators' interventions ending on the same turn
+    as the last one), over all sessions and for one."""
+    corpus = generate_corpus(tmp_path / "gen", sessions=30, seed=5, turns=300)
+    load(corpus.files, memory_store)
+    read = [read_session(p) for p in corpus.files]
+    k = 6
+    expected: Counter[tuple[Any, ...]] = Counter()
+    for s in read:
+        expected += _transitions_from_the_files(s, k)
+    columns = (
+        "session_id", "speaker", "mode", "mode_turn", "mentalizing_turn",
+        "intervention", "intervention_turn", "annotator",
+    )  # fmt: skip
+    rows = run_query(memory_store, "prementalizing-to-mentalizing", {"k": str(k)}).values()
+    assert Counter(tuple(r[c] for c in columns) for r in rows) == expected
+    # the corpus holds each case: no intervention before the shift, one, and two tied
+    assert sum(n for row, n in expected.items() if row[5] is None) > 0
+    assert sum(n for row, n in expected.items() if row[5] is not None) > 0
+    assert max(Counter(row[:5] + row[7:] for row in expected.elements()).values()) > 1
+    one = Counter(row[0] for row in expected.elements()).most_common(1)[0][0]
+    rows = run_query(
+        memory_store, "prementalizing-to-mentalizing", {"k": str(k), "session": one}
+    ).values()
+    mine = Counter({row: n for row, n in expected.items() if row[0] == one})
+    assert Counter(tuple(r[c] for c in columns) for r in rows) == mine
+
+
+EDGE_SESSION = """\
+# Fictional session written for an mbtkg test. Not real patient material.
+session: {id: edge-01, date: 2026-01-05, number: 1, setting: individual}
+participants:
+  - {id: P-edge, role: patient}
+  - {id: T-edge, role: therapist}
+annotators:
+  - {id: A-1}
+  - {id: A-2}
+turns:
+  - {id: 1, speaker: T-edge, text: "Where shall we start today?"}
+  - {id: 2, speaker: P-edge, text: "It is obvious, everyone is against me."}
+  - {id: 3, speaker: T-edge, text: "Everyone. Can you tell me who you had in mind?"}
+  - {id: 4, speaker: P-edge, text: "Maybe I was upset and read too much into it."}
+annotations:
+  - {id: e1, concept: psychic equivalence, turns: 2, annotator: A-1}
+  - {id: e2, concept: clarification, turns: [1, 2], annotator: A-1}
+  - {id: e3, concept: effective mentalizing, turns: 4, annotator: A-1}
+  - {id: e4, concept: psychic equivalence, turns: 2, annotator: A-2}
+  - {id: e5, concept: effective mentalizing, turns: 4, annotator: A-2}
+  - {id: e6, concept: challenge, turns: 3, annotator: A-1}
+  - {id: e7, concept: empathic validation, turns: 3, annotator: A-1}
+  - {id: e8, concept: high arousal, turns: 3, annotator: A-2}
+"""
+
+
+def test_the_intervention_before_the_shift_may_end_on_the_modes_turn(
+    tmp_path: Path, memory_store: Store
+) -> None:
+    """The window of the intervention just before the shift runs from the mode's last turn
+    (included) to the shift (excluded): A-1's clarification over turns 1-2 ends on the mode's
+    turn, and the two of A-1's interventions that end on turn 3 come after it, so they are
+    named; A-2 coded no intervention (its high arousal on turn 3 is not one)."""
+    path = tmp_path / "edge-01.yaml"
+    path.write_text(EDGE_SESSION, encoding="utf-8")
+    load([path], memory_store)
+    expected = _transitions_from_the_files(read_session(path), 6)
+    assert set(expected) == {
+        ("edge-01", "P-edge", "psychic equivalence", 2, 4, "challenge", 3, "A-1"),
+        ("edge-01", "P-edge", "psychic equivalence", 2, 4, "empathic validation", 3, "A-1"),
+        ("edge-01", "P-edge", "psychic equivalence", 2, 4, None, None, "A-2"),
+    }
+    columns = (
+        "session_id", "speaker", "mode", "mode_turn", "mentalizing_turn",
+        "intervention", "intervention_turn", "annotator",
+    )  # fmt: skip
+    rows = run_query(memory_store, "prementalizing-to-mentalizing", {"session": "edge-01"})
+    assert Counter(tuple(r[c] for c in columns) for r in rows.values()) == expected
+    # without A-1's codes on turn 3, the clarification ending on the mode's turn is the last
+    path.write_text(
+        "\n".join(
+            line for line in EDGE_SESSION.splitlines() if "e6," not in line and "e7," not in line
+        ),
+        encoding="utf-8",
+    )
+    load([path], memory_store)
+    rows = run_query(memory_store, "prementalizing-to-mentalizing", {"session": "edge-01"})
+    got = {(r["intervention"], r["intervention_turn"], r["annotator"]) for r in rows.values()}
+    assert got == {("clarification", 1, "A-1"), (None, None, "A-2")}
