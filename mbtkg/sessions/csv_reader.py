@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..concepts import ConceptIndex, default_index
+from ..cycle_collector import collector_paused
 from ..errors import InputError, LimitExceededError, Location, MbtkgError, ReaderProblems
 from ..input_limits import MAX_ROWS, MAX_VALUE_CHARS, check_file_size
 from ..mapping import Code, CodeMapping, resolve_codes
@@ -171,6 +172,28 @@ def read_csv_sessions(
     ``annotator`` is the coder of the wide code columns. Raises CsvProblems listing every
     problem with its row and column, or UnmappedCodesError.
     """
+    with collector_paused():  # keeps the time per row constant as sheets grow
+        return _read_csv_sessions(
+            turns_path,
+            annotations_path=annotations_path,
+            mapping=mapping,
+            roles=roles,
+            annotator=annotator,
+            skip_unmapped=skip_unmapped,
+            index=index,
+        )
+
+
+def _read_csv_sessions(
+    turns_path: str | Path,
+    *,
+    annotations_path: str | Path | None,
+    mapping: CodeMapping | None,
+    roles: Mapping[str, str] | None,
+    annotator: str,
+    skip_unmapped: bool,
+    index: ConceptIndex | None,
+) -> CsvImport:
     index = index or default_index()
     tpath = Path(turns_path)
     header, rows = _rows(tpath)
