@@ -163,6 +163,19 @@ MUTANTS = (
            ROWS),
     Mutant("rows-bare-decimal-as-integer", "mbtkg/stores/oxigraph_rows.py",
            '    elif "." in cell:', '    elif "." in cell and False:', ROWS),
+    # the CSV reader's paused collector, the writer's blocks of lines
+    Mutant("csv-collector-not-paused", "mbtkg/sessions/csv_reader.py",
+           "    with collector_paused():  # keeps the time per row constant as sheets grow",
+           "    if True:", ("tests/test_import_csv.py",)),
+    Mutant("nquads-block-loses-a-line", "mbtkg/sessions/to_rdf.py",
+           "triples[i : i + _NQUADS_BLOCK]", "triples[i : i + _NQUADS_BLOCK - 1]",
+           ("tests/test_session_nquads.py",)),
+    # prementalizing-to-mentalizing: the window's first turn, a transition with no intervention
+    Mutant("p2m-window-excludes-the-modes-turn", "queries/prementalizing-to-mentalizing.rq",
+           "?iEnd >= ?mode_turn", "?iEnd > ?mode_turn", ("tests/test_queries_corpus.py",)),
+    Mutant("p2m-no-intervention-looks-up-unbound", "queries/prementalizing-to-mentalizing.rq",
+           "BIND (COALESCE(?found, rdf:nil) AS ?i)", "BIND (?found AS ?i)",
+           ("tests/test_queries_corpus.py",)),
 )  # fmt: skip
 
 
