@@ -363,6 +363,13 @@ def test_docs_queries_md_is_up_to_date(example_store: Store) -> None:
 # ------------------------------------ prementalizing-to-mentalizing, computed from the files
 
 
+#: The columns of prementalizing-to-mentalizing, in the order the rows below are compared.
+P2M_COLUMNS = (
+    "session_id", "speaker", "mode", "mode_turn", "mentalizing_turn",
+    "intervention", "intervention_turn", "annotator",
+)  # fmt: skip
+
+
 def _transitions_from_the_files(s: Session, k: int) -> Counter[tuple[Any, ...]]:
     """The rows of prementalizing-to-mentalizing for one session, from its annotations alone:
     a mode ending on a speaker's turn, effective mentalizing as the next mode-or-mentalizing
@@ -424,12 +431,8 @@ def test_prementalizing_to_mentalizing_matches_the_files_of_a_generated_corpus(
     expected: Counter[tuple[Any, ...]] = Counter()
     for s in read:
         expected += _transitions_from_the_files(s, k)
-    columns = (
-        "session_id", "speaker", "mode", "mode_turn", "mentalizing_turn",
-        "intervention", "intervention_turn", "annotator",
-    )  # fmt: skip
     rows = run_query(memory_store, "prementalizing-to-mentalizing", {"k": str(k)}).values()
-    assert Counter(tuple(r[c] for c in columns) for r in rows) == expected
+    assert Counter(tuple(r[c] for c in P2M_COLUMNS) for r in rows) == expected
     # the corpus holds each case: no intervention before the shift, one, and two tied
     assert sum(n for row, n in expected.items() if row[5] is None) > 0
     assert sum(n for row, n in expected.items() if row[5] is not None) > 0
@@ -439,7 +442,7 @@ def test_prementalizing_to_mentalizing_matches_the_files_of_a_generated_corpus(
         memory_store, "prementalizing-to-mentalizing", {"k": str(k), "session": one}
     ).values()
     mine = Counter({row: n for row, n in expected.items() if row[0] == one})
-    assert Counter(tuple(r[c] for c in columns) for r in rows) == mine
+    assert Counter(tuple(r[c] for c in P2M_COLUMNS) for r in rows) == mine
 
 
 EDGE_SESSION = """\
@@ -484,12 +487,8 @@ def test_the_intervention_before_the_shift_may_end_on_the_modes_turn(
         ("edge-01", "P-edge", "psychic equivalence", 2, 4, "empathic validation", 3, "A-1"),
         ("edge-01", "P-edge", "psychic equivalence", 2, 4, None, None, "A-2"),
     }
-    columns = (
-        "session_id", "speaker", "mode", "mode_turn", "mentalizing_turn",
-        "intervention", "intervention_turn", "annotator",
-    )  # fmt: skip
     rows = run_query(memory_store, "prementalizing-to-mentalizing", {"session": "edge-01"})
-    assert Counter(tuple(r[c] for c in columns) for r in rows.values()) == expected
+    assert Counter(tuple(r[c] for c in P2M_COLUMNS) for r in rows.values()) == expected
     # without A-1's codes on turn 3, the clarification ending on the mode's turn is the last
     path.write_text(
         "\n".join(
