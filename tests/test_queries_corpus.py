@@ -411,9 +411,11 @@ def _transitions_from_the_files(s: Session, k: int) -> Counter[tuple[Any, ...]]:
             and a.end is not None
             and mode_turn <= a.end < shift
         ]
-        last = max((a.end for a in between), default=None)
-        named = [(str(a.concept_name), a.start) for a in between if a.end == last] or [(None, None)]
-        for intervention, turn in named:
+        last = max((a.end for a in between if a.end is not None), default=None)
+        named: list[tuple[str | None, int | None]] = [
+            (str(a.concept_name), a.start) for a in between if a.end == last
+        ]
+        for intervention, turn in named or [(None, None)]:
             rows[(s.id, person, mode, mode_turn, shift, intervention, turn, coder)] += 1
     return rows
 
