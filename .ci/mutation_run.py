@@ -165,8 +165,8 @@ MUTANTS = (
            '    elif "." in cell:', '    elif "." in cell and False:', ROWS),
     # the CSV reader's paused collector, the writer's blocks of lines
     Mutant("csv-collector-not-paused", "mbtkg/sessions/csv_reader.py",
-           "    with collector_paused():  # keeps the time per row constant as sheets grow",
-           "    if True:", ("tests/test_import_csv.py",)),
+           "@collector_paused()  # keeps the time per row constant as sheets grow\n", "",
+           ("tests/test_import_csv.py",)),
     Mutant("nquads-block-loses-a-line", "mbtkg/sessions/to_rdf.py",
            "triples[i : i + _NQUADS_BLOCK]", "triples[i : i + _NQUADS_BLOCK - 1]",
            ("tests/test_session_nquads.py",)),

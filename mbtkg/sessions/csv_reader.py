@@ -156,6 +156,7 @@ def _need(path: Path, header: list[str], required: tuple[str, ...]) -> None:
         )
 
 
+@collector_paused()  # keeps the time per row constant as sheets grow
 def read_csv_sessions(
     turns_path: str | Path,
     *,
@@ -172,28 +173,6 @@ def read_csv_sessions(
     ``annotator`` is the coder of the wide code columns. Raises CsvProblems listing every
     problem with its row and column, or UnmappedCodesError.
     """
-    with collector_paused():  # keeps the time per row constant as sheets grow
-        return _read_csv_sessions(
-            turns_path,
-            annotations_path=annotations_path,
-            mapping=mapping,
-            roles=roles,
-            annotator=annotator,
-            skip_unmapped=skip_unmapped,
-            index=index,
-        )
-
-
-def _read_csv_sessions(
-    turns_path: str | Path,
-    *,
-    annotations_path: str | Path | None,
-    mapping: CodeMapping | None,
-    roles: Mapping[str, str] | None,
-    annotator: str,
-    skip_unmapped: bool,
-    index: ConceptIndex | None,
-) -> CsvImport:
     index = index or default_index()
     tpath = Path(turns_path)
     header, rows = _rows(tpath)
