@@ -176,6 +176,9 @@ MUTANTS = (
     Mutant("p2m-no-intervention-looks-up-unbound", "queries/prementalizing-to-mentalizing.rq",
            "BIND (COALESCE(?found, rdf:nil) AS ?i)", "BIND (?found AS ?i)",
            ("tests/test_queries_corpus.py",)),
+    # the bench's peak memory of a child: its own ru_maxrss as the floor
+    Mutant("peak-memory-without-own-maxrss", "mbtkg/bench/process_memory.py",
+           "round(max(peak, own_mb), 1)", "round(peak, 1)", ("tests/test_process_memory.py",)),
 )  # fmt: skip
 
 

@@ -4,16 +4,17 @@ A load uses a parent and worker processes, so the memory that matters is their s
 samples the resident set (``VmRSS`` in ``/proc/PID/status``) of the process and of every
 descendant a few times a second and keeps the largest total. Pages shared between a parent
 and its forked workers are counted once per process, so the figure errs on the high side.
-Where ``/proc`` is missing, the child's own ``ru_maxrss`` is reported instead.
+The process's own ``ru_maxrss``, read when it is reaped, is the floor: a command that ends
+between two samples (or where ``/proc`` is missing) is not reported at the memory of its start.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,29 +69,53 @@ def tree_rss_mb(pid: int) -> float:
 def run_measured(args: list[str], *, interval: float = 0.2, timeout: float = 7200) -> Measured:
     """Run ``args``; return the JSON of its last output line and its peak tree memory.
 
+    The peak is the larger of the sampled tree sum and the process's own ``ru_maxrss`` (read
+    when it is reaped), so a command that ends before a second sample still has its peak.
+    Output goes to temporary files, so a command that writes much cannot stall on a pipe.
     Raises RuntimeError when the command fails, with its error output.
     """
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    process = subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(args, stdout=out, stderr=err, text=True, env=env)
+        peak, status, own_kb = _watch(process, interval=interval, timeout=timeout, args=args)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    code = os.waitstatus_to_exitcode(status)
+    process.returncode = code
+    if code != 0:
+        raise RuntimeError(f"{' '.join(args[:4])} … failed ({code}):\n{stderr}")
+    own_mb = own_kb / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    method = (
+        "summed VmRSS of the process tree, sampled every 0.2 s, or the process's own "
+        "ru_maxrss where that is larger"
     )
+    last = [line for line in stdout.splitlines() if line.strip()][-1]
+    return Measured(json.loads(last), round(max(peak, own_mb), 1), method)
+
+
+def _watch(
+    process: subprocess.Popen[str], *, interval: float, timeout: float, args: list[str]
+) -> tuple[float, int, int]:
+    """Sample the tree every ``interval`` s until the process ends; reap it with its usage.
+
+    Returns the largest sampled tree sum (MB), the wait status and the process's own
+    ``ru_maxrss`` (kB, or bytes on macOS).
+    """
     peak = 0.0
     started = time.monotonic()
+    next_sample = started
     has_proc = (_PROC / str(process.pid)).exists()
-    while process.poll() is None:
-        if has_proc:
-            peak = max(peak, tree_rss_mb(process.pid))
-        if time.monotonic() - started > timeout:
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid == process.pid:
+            return peak, status, usage.ru_maxrss
+        now = time.monotonic()
+        if now - started > timeout:
             process.kill()
+            process.wait()
             raise RuntimeError(f"{' '.join(args[:4])} … took more than {timeout:.0f} s")
-        time.sleep(interval)
-    stdout, stderr = process.communicate()
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(args[:4])} … failed ({process.returncode}):\n{stderr}")
-    method = "summed VmRSS of the process tree, sampled every 0.2 s"
-    if not has_proc or peak == 0.0:
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        peak = usage / (1024 * 1024 if sys.platform == "darwin" else 1024)
-        method = "ru_maxrss of the largest child process"
-    last = [line for line in stdout.splitlines() if line.strip()][-1]
-    return Measured(json.loads(last), round(peak, 1), method)
+        if has_proc and now >= next_sample:
+            peak = max(peak, tree_rss_mb(process.pid))
+            next_sample = now + interval
+        time.sleep(min(0.01, interval))
