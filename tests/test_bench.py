@@ -146,9 +146,14 @@ def test_every_query_is_measured_and_the_engines_agree(result: dict[str, Any]) -
     for r in rows:
         assert r["rows"] == r["raw_rows"], r["query"]  # mbtkg and raw Oxigraph: same answer
         assert r["mbtkg_s"] > 0 and r["raw_s"] > 0
-        # Fast queries are run more often, so that their ratio is not timer noise.
-        assert r["runs"] == 25 if max(r["mbtkg_s"], r["raw_s"]) < 0.01 else r["runs"] >= 1
+        assert r["runs"] in (1, 7, 25), r  # repeat=1, medium and fast queries
         assert r["rdflib_timed_out"] or r["rdflib_s"] > 0
+    # Fast queries are run more often, so that their ratio is not timer noise. The count is
+    # chosen on the first run, which a busy machine can slow past 50 ms now and then, so most
+    # (not all) queries whose median is under 10 ms got the fast count.
+    fast = [r for r in rows if max(r["mbtkg_s"], r["raw_s"]) < 0.01]
+    assert len(fast) >= len(rows) // 2
+    assert sum(r["runs"] == 25 for r in fast) >= 0.8 * len(fast)
     slowest = max(r["mbtkg_s"] for r in rows)
     assert result["ratios"]["slowest_query_s"] == pytest.approx(slowest, abs=1e-4)
 
