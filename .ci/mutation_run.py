@@ -176,9 +176,12 @@ MUTANTS = (
     Mutant("p2m-no-intervention-looks-up-unbound", "queries/prementalizing-to-mentalizing.rq",
            "BIND (COALESCE(?found, rdf:nil) AS ?i)", "BIND (?found AS ?i)",
            ("tests/test_queries_corpus.py",)),
-    # the bench's peak memory of a child: its own ru_maxrss as the floor
-    Mutant("peak-memory-without-own-maxrss", "mbtkg/bench/process_memory.py",
-           "round(max(peak, own_mb), 1)", "round(peak, 1)", ("tests/test_process_memory.py",)),
+    # the bench's peak memory of a child: its own VmHWM as the floor, not ru_maxrss
+    Mutant("peak-memory-without-own-peak", "mbtkg/bench/process_memory.py",
+           "and own > peak:", "and own > peak and False:", ("tests/test_process_memory.py",)),
+    Mutant("own-peak-from-ru-maxrss", "mbtkg/bench/process_memory.py",
+           'if line.startswith("VmHWM:"):', 'if line.startswith("VmHWM:") and False:',
+           ("tests/test_process_memory.py",)),
 )  # fmt: skip
 
 

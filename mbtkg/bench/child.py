@@ -6,8 +6,9 @@ unless told ``no-infer``; ``python -m mbtkg.bench.child raw STORE
 NQUADS`` bulk-loads an N-Quads file with pyoxigraph alone, the limit the load is compared with.
 STORE is ``memory`` or a directory. Each prints one JSON line: the seconds the load itself took
 (process start-up and imports excluded), the processor seconds the load used in this process
-and its finished worker processes (``cpu_seconds``: steadier than wall time on a shared machine)
-and the number of quads in the store afterwards.
+and its finished worker processes (``cpu_seconds``: steadier than wall time on a shared machine),
+the number of quads in the store afterwards, and the process's own peak memory
+(``peak_rss_mb``; the benchmark samples its workers from outside).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import resource
 import sys
 import time
 from pathlib import Path
+
+from .process_memory import own_peak_mb
 
 
 def _cpu_seconds() -> float:
@@ -73,6 +76,7 @@ def main(argv: list[str]) -> int:
     else:
         print(__doc__, file=sys.stderr)
         return 2
+    result["peak_rss_mb"] = round(own_peak_mb(), 1)
     print(json.dumps(result), flush=True)
     return 0
 
