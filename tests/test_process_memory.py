@@ -98,3 +98,19 @@ def test_a_child_that_writes_much_to_its_error_output_does_not_stall() -> None:
     noisy = "import sys, json; sys.stderr.write('w' * (1 << 20)); print(json.dumps({'done': 1}))"
     measured = run_measured([sys.executable, "-c", noisy], interval=0.05, timeout=60)
     assert measured.output == {"done": 1}
+
+
+@pytest.mark.parametrize(
+    ("code", "found"),
+    [("pass", "printed nothing"), ("print('not json')", "a last line of 8 characters"),
+     ("print('[1, 2]')", "a last line of 6 characters")],
+)  # fmt: skip
+def test_a_command_without_a_json_object_is_said(code: str, found: str) -> None:
+    with pytest.raises(RuntimeError, match=found) as caught:
+        run_measured([sys.executable, "-c", code], interval=0.05)
+    assert "expected one JSON object as its last line" in str(caught.value)
+
+
+def test_the_method_names_the_sampling_interval() -> None:
+    measured = run_measured([sys.executable, "-c", "print('{}')"], interval=0.05)
+    assert measured.method.startswith("summed VmRSS of the process tree, sampled every 0.05 s")

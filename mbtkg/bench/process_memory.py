@@ -103,14 +103,28 @@ def run_measured(args: list[str], *, interval: float = 0.2, timeout: float = 720
         stdout, stderr = out.read(), err.read()
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(args[:4])} … failed ({process.returncode}):\n{stderr}")
-    last = [line for line in stdout.splitlines() if line.strip()][-1]
-    output = json.loads(last)
-    own = output.get("peak_rss_mb") if isinstance(output, dict) else None
-    method = "summed VmRSS of the process tree, sampled every 0.2 s"
+    output = _last_json_line(stdout, args)
+    own = output.get("peak_rss_mb")
+    method = f"summed VmRSS of the process tree, sampled every {interval:g} s"
     if isinstance(own, (int, float)) and own > peak:
         peak = float(own)
         method += ", or the process's own VmHWM (peak_rss_mb) where that is larger"
     return Measured(output, round(peak, 1), method)
+
+
+def _last_json_line(stdout: str, args: list[str]) -> dict[str, Any]:
+    """The JSON object a measured command printed last; RuntimeError when there is none."""
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    try:
+        output = json.loads(lines[-1]) if lines else None
+    except json.JSONDecodeError:
+        output = None
+    if not isinstance(output, dict):
+        found = "nothing" if not lines else f"a last line of {len(lines[-1])} characters"
+        raise RuntimeError(
+            f"{' '.join(args[:4])} … printed {found}; expected one JSON object as its last line"
+        )
+    return output
 
 
 def _watch(
